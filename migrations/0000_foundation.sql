@@ -1,0 +1,52 @@
+CREATE TABLE "audit_log" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"at" timestamp with time zone DEFAULT now() NOT NULL,
+	"sub" text NOT NULL,
+	"client_id" text,
+	"caller_region" varchar(6) NOT NULL,
+	"request_id" text,
+	"collection" text NOT NULL,
+	"record_id" uuid NOT NULL,
+	"region_code" varchar(6) NOT NULL,
+	"op" text NOT NULL,
+	"version" integer
+);
+--> statement-breakpoint
+CREATE TABLE "change_sequence" (
+	"id" integer PRIMARY KEY NOT NULL,
+	"last_seq" bigint NOT NULL,
+	CONSTRAINT "change_sequence_single_row" CHECK ("change_sequence"."id" = 1)
+);
+--> statement-breakpoint
+CREATE TABLE "changes" (
+	"seq" bigint PRIMARY KEY NOT NULL,
+	"collection" text NOT NULL,
+	"record_id" uuid NOT NULL,
+	"external_id" varchar(64),
+	"region_code" varchar(6) NOT NULL,
+	"op" text NOT NULL,
+	"version" integer NOT NULL,
+	"changed_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"record" jsonb
+);
+--> statement-breakpoint
+CREATE TABLE "org_units" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"region_code" varchar(6) NOT NULL,
+	"external_id" varchar(64),
+	"version" integer DEFAULT 1 NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp with time zone,
+	"name" text NOT NULL,
+	"level" text NOT NULL,
+	"parent_id" uuid,
+	"unified_social_credit_code" text
+);
+--> statement-breakpoint
+CREATE INDEX "audit_log_region_id_idx" ON "audit_log" USING btree ("region_code","id");--> statement-breakpoint
+CREATE INDEX "audit_log_record_idx" ON "audit_log" USING btree ("record_id");--> statement-breakpoint
+CREATE INDEX "changes_region_seq_idx" ON "changes" USING btree ("region_code","seq");--> statement-breakpoint
+CREATE UNIQUE INDEX "org_units_external_key" ON "org_units" USING btree ("region_code","external_id") WHERE "org_units"."deleted_at" is null;--> statement-breakpoint
+CREATE INDEX "org_units_region_idx" ON "org_units" USING btree ("region_code","id");--> statement-breakpoint
+CREATE INDEX "org_units_parent_idx" ON "org_units" USING btree ("parent_id");

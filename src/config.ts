@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** One schema for the whole environment (DESIGN §8). No secret has a default. */
+export const ConfigSchema = z
+  .object({
+    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+    DATABASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    PGLITE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/pglite')),
+    DB_POOL_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
+    DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(30_000)),
+    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+    JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
+    JWT_PUBLIC_KEY_FILE: optionalString,
+    JWT_ALGORITHM: z.preprocess(emptyAsUndefined, z.enum(['HS256', 'RS256', 'ES256', 'EdDSA']).optional()),
+    JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().default('officer-registry')),
+    JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().default('officer-registry')),
+    PII_ENCRYPTION_KEY: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+        .optional(),
+    ),
+    LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
+    BODY_LIMIT_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(8 * 1024 * 1024)),
+  })
+  .superRefine((env, ctx) => {
+    const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;
+    if (keySources > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'set only one of JWT_SECRET, JWT_JWKS_URL, JWT_PUBLIC_KEY_FILE',
+      });
+    }
+    if (env.DATABASE_URL && keySources === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'with DATABASE_URL set, one of JWT_SECRET, JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE is required',
+      });
+    }
+    if (env.DATABASE_URL && !env.PII_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PII_ENCRYPTION_KEY'],
+        message: 'with DATABASE_URL set, PII_ENCRYPTION_KEY is required (openssl rand -base64 32)',
+      });
+    }
+    if (env.JWT_SECRET && env.JWT_ALGORITHM && env.JWT_ALGORITHM !== 'HS256') {
+      ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHM'], message: 'JWT_SECRET signs with HS256 only' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once. A bad value throws a ConfigError whose message is one clear line. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,136 @@
+import { PGlite } from '@electric-sql/pglite';
+import { sql, type SQL } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
+import { isConnectionError, serviceUnavailable } from '../errors.js';
+
+/** What every data-access function takes: the pool-level database or an open transaction. */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /** Statements outside a transaction. */
+  readonly db: Db;
+  /**
+   * Runs `fn` in one transaction and always gives the connection back: also when BEGIN fails or the
+   * connection dies mid-way (drizzle's own `transaction()` leaks the client when BEGIN throws).
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The raw PGlite instance, for migrations and tests; undefined on PostgreSQL. */
+  readonly pglite?: PGlite;
+  /** The raw pool, for migrations and tests; undefined on PGlite. */
+  readonly pool?: pg.Pool;
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  max?: number;
+  statementTimeoutMs?: number;
+  logger?: FastifyBaseLogger;
+}
+
+// Dates, timestamps and bigints are parsed by drizzle per column; keep `date` as the plain string.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+
+export function openPostgres(options: PostgresOptions): Database {
+  const statementTimeout = options.statementTimeoutMs ?? 30_000;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    // Never wait forever for a connection: a request fails fast with 503 instead.
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 2_000,
+    idle_in_transaction_session_timeout: 60_000,
+    lock_timeout: 10_000,
+    application_name: 'officer-registry',
+  });
+  // An idle client losing its server (restart, failover) emits here; without a listener it would crash the process.
+  pool.on('error', (err) => {
+    options.logger?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost');
+  });
+  const db: Db = drizzlePg(pool);
+
+  return {
+    kind: 'postgres',
+    db,
+    pool,
+    async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw serviceUnavailable(undefined, err);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(drizzlePg(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        if (isConnectionError(err)) broken = err instanceof Error ? err : new Error(String(err));
+        else {
+          try {
+            await client.query('ROLLBACK');
+          } catch (rollbackErr) {
+            broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+          }
+        }
+        throw err;
+      } finally {
+        // Passing an error destroys the connection instead of returning a broken one to the pool.
+        client.release(broken);
+      }
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export interface PgliteOptions {
+  /** A folder to persist in; in memory when omitted. */
+  dataDir?: string;
+  /** An existing instance (e.g. a clone of a migrated template in tests). */
+  instance?: PGlite;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
+  const pglite = options.instance ?? (options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create());
+  const db: Db = drizzlePglite(pglite);
+  return {
+    kind: 'pglite',
+    db,
+    pglite,
+    // PGlite has one connection and no pool: drizzle's transaction cannot leak anything here.
+    transaction: (fn) => db.transaction((tx) => fn(tx)),
+    async ping() {
+      await db.execute(sql`select 1`);
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/**
+ * Runs raw SQL and returns its rows. Both drivers answer `execute()` with an object carrying `rows`;
+ * the shared `PgQueryResultHKT` type cannot say so, hence the one narrowing here.
+ */
+export async function queryRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}

@@ -1,0 +1,52 @@
+import { bigint, bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+
+/**
+ * The change feed (DESIGN §4). `seq` is assigned from `change_sequence` at the very end of each writing
+ * transaction while holding that row's lock, so sequence numbers become visible in commit order and a
+ * reader's `seq > cursor` never skips a change that commits later with a smaller number.
+ */
+export const changes = pgTable(
+  'changes',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    collection: text('collection').notNull(),
+    recordId: uuid('record_id').notNull(),
+    externalId: varchar('external_id', { length: 64 }),
+    regionCode: varchar('region_code', { length: 6 }).notNull(),
+    op: text('op').notNull(),
+    version: integer('version').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** The stored row as of this version (personal data still encrypted), rendered per reader. */
+    record: jsonb('record'),
+  },
+  (t) => [index('changes_region_seq_idx').on(t.regionCode, t.seq)],
+);
+
+export const changeSequence = pgTable(
+  'change_sequence',
+  {
+    id: integer('id').primaryKey(),
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [check('change_sequence_single_row', sql`${t.id} = 1`)],
+);
+
+/** Append-only audit trail (DESIGN §5): who did what to which record, from which request. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    sub: text('sub').notNull(),
+    clientId: text('client_id'),
+    callerRegion: varchar('caller_region', { length: 6 }).notNull(),
+    requestId: text('request_id'),
+    collection: text('collection').notNull(),
+    recordId: uuid('record_id').notNull(),
+    regionCode: varchar('region_code', { length: 6 }).notNull(),
+    op: text('op').notNull(),
+    version: integer('version'),
+  },
+  (t) => [index('audit_log_region_id_idx').on(t.regionCode, t.id), index('audit_log_record_idx').on(t.recordId)],
+);

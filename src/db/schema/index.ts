@@ -1,0 +1,3 @@
+export * from './columns.js';
+export * from './feed.js';
+export * from './org-units.js';

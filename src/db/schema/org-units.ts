@@ -1,0 +1,19 @@
+import { sql } from 'drizzle-orm';
+import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { recordColumns } from './columns.js';
+
+export const orgUnits = pgTable(
+  'org_units',
+  {
+    ...recordColumns(),
+    name: text('name').notNull(),
+    level: text('level').notNull(),
+    parentId: uuid('parent_id'),
+    unifiedSocialCreditCode: text('unified_social_credit_code'),
+  },
+  (t) => [
+    uniqueIndex('org_units_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    index('org_units_region_idx').on(t.regionCode, t.id),
+    index('org_units_parent_idx').on(t.parentId),
+  ],
+);

@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  importSPKI,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type KeyObject,
+} from 'jose';
+import { unauthorized } from '../errors.js';
+import { REGION_CODE_PATTERN } from '../domain/region.js';
+
+export const SCOPES = ['records:read', 'records:write', 'pii:read', 'stats:read', 'audit:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Who is calling, from a verified access token (RFC 9068 shape). */
+export interface Principal {
+  sub: string;
+  clientId: string | undefined;
+  scopes: ReadonlySet<string>;
+  /** GB/T 2260 code of the caller's jurisdiction. */
+  region: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+export type KeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'jwks'; url: string; algorithm: 'RS256' | 'ES256' | 'EdDSA' }
+  | { kind: 'public-key-file'; path: string; algorithm: 'RS256' | 'ES256' | 'EdDSA' };
+
+export interface VerifierOptions {
+  keys: KeySource;
+  issuer: string;
+  audience: string;
+  /** Verified tokens kept until they expire; the oldest are dropped beyond this many. */
+  cacheSize?: number;
+}
+
+const textEncoder = new TextEncoder();
+
+/** Imports the key once and returns a verifier that pins the algorithm and checks iss, aud and exp. */
+export async function createTokenVerifier(options: VerifierOptions): Promise<TokenVerifier> {
+  let key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  let algorithms: string[];
+  switch (options.keys.kind) {
+    case 'secret':
+      key = textEncoder.encode(options.keys.secret);
+      algorithms = ['HS256'];
+      break;
+    case 'jwks':
+      key = createRemoteJWKSet(new URL(options.keys.url), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+      algorithms = [options.keys.algorithm];
+      break;
+    case 'public-key-file':
+      key = await importSPKI(await readFile(options.keys.path, 'utf8'), options.keys.algorithm);
+      algorithms = [options.keys.algorithm];
+      break;
+  }
+  const cacheSize = options.cacheSize ?? 10_000;
+  const cache = new Map<string, Principal>();
+
+  async function verifyUncached(token: string): Promise<Principal> {
+    let payload: JWTPayload;
+    try {
+      // A function key and a static key take different overloads; both pin the algorithm list.
+      const verifyOptions = {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms,
+        requiredClaims: ['exp', 'sub'],
+      };
+      const result =
+        typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+      payload = result.payload;
+    } catch (err) {
+      throw unauthorized(describeJoseError(err));
+    }
+    return principalFrom(payload);
+  }
+
+  return {
+    async verify(token) {
+      const now = Math.floor(Date.now() / 1000);
+      const hit = cache.get(token);
+      if (hit && hit.exp > now) return hit;
+      if (hit) cache.delete(token);
+      const principal = await verifyUncached(token);
+      if (cache.size >= cacheSize) {
+        const oldest = cache.keys().next();
+        if (!oldest.done) cache.delete(oldest.value);
+      }
+      cache.set(token, principal);
+      return principal;
+    },
+  };
+}
+
+function principalFrom(payload: JWTPayload): Principal {
+  const region = payload['region'];
+  if (typeof region !== 'string' || !REGION_CODE_PATTERN.test(region)) {
+    throw unauthorized('The token has no valid "region" claim (a 6-digit GB/T 2260 code).');
+  }
+  const scope = payload['scope'];
+  if (scope !== undefined && typeof scope !== 'string') throw unauthorized('The "scope" claim must be a space-separated string.');
+  const clientId = payload['client_id'];
+  return {
+    sub: String(payload.sub),
+    clientId: typeof clientId === 'string' ? clientId : undefined,
+    scopes: new Set((scope ?? '').split(' ').filter(Boolean)),
+    region,
+    exp: payload.exp ?? 0,
+  };
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `The token's "${err.claim}" claim is not accepted.`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this service does not accept.';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'No key matches the token.';
+  return 'The token is malformed or cannot be verified.';
+}
+
+export interface MintOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  region: string;
+  scope: string;
+  sub?: string;
+  clientId?: string;
+  ttlSeconds?: number;
+}
+
+/** Signs an HS256 access token: for admins (`npm run token`) and tests. */
+export async function mintToken(options: MintOptions): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: options.scope, region: options.region, client_id: options.clientId ?? 'officer-registry-cli' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setSubject(options.sub ?? 'admin')
+    .setIssuedAt(now)
+    .setJti(crypto.randomUUID())
+    .setExpirationTime(now + (options.ttlSeconds ?? 3600))
+    .sign(textEncoder.encode(options.secret));
+}
+
+/** `1h`, `30m`, `45s`, `2d` or a plain number of seconds. */
+export function parseTtl(value: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) throw new Error(`invalid TTL "${value}" (use e.g. 3600, 30m, 1h, 2d)`);
+  const n = Number(match[1]);
+  const unit = match[2] || 's';
+  return n * { s: 1, m: 60, h: 3600, d: 86400 }[unit as 's' | 'm' | 'h' | 'd'];
+}
