@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { collectionRegistry, collections as allCollections } from './collections/index.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { authPlugin } from './plugins/auth.js';
+import { openApiPlugin } from './plugins/openapi.js';
+import { problemPlugin } from './plugins/problem.js';
+import type { CollectionDefinition } from './records/definition.js';
+import { createRecordEngine } from './records/engine.js';
+import { collectionRoutes } from './records/routes.js';
+import { auditRoutes } from './routes/audit.js';
+import { batchRoutes } from './routes/batch.js';
+import { changeRoutes } from './routes/changes.js';
+import { healthRoutes } from './routes/health.js';
+import { createPiiCipher } from './security/pii.js';
+import { createTokenVerifier, type KeySource, type TokenVerifier } from './security/tokens.js';
+
+export const SERVICE_VERSION = '0.1.0';
+
+export interface BuildAppOptions {
+  config: Config;
+  database: Database;
+  /** Fastify's logger option: false in tests, the pino options from `loggerOptions()` in the server. */
+  logger?: FastifyServerOptions['logger'];
+  /** Overrides the verifier made from the config (tests of key handling). */
+  verifier?: TokenVerifier;
+  collections?: readonly CollectionDefinition[];
+}
+
+export function keySourceFrom(config: Config): KeySource {
+  if (config.JWT_SECRET) return { kind: 'secret', secret: config.JWT_SECRET };
+  const algorithm = config.JWT_ALGORITHM === 'HS256' || !config.JWT_ALGORITHM ? 'RS256' : config.JWT_ALGORITHM;
+  if (config.JWT_JWKS_URL) return { kind: 'jwks', url: config.JWT_JWKS_URL, algorithm };
+  if (config.JWT_PUBLIC_KEY_FILE) return { kind: 'public-key-file', path: config.JWT_PUBLIC_KEY_FILE, algorithm };
+  throw new Error('No JWT key configured: set JWT_SECRET, JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE');
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** Builds the whole app on a given database. Never listens and reads no environment. */
+export async function buildApp(options: BuildAppOptions) {
+  const { config, database } = options;
+  if (!config.PII_ENCRYPTION_KEY) throw new Error('PII_ENCRYPTION_KEY is required to build the app');
+  const collections = options.collections ?? allCollections;
+  const registry = collectionRegistry(collections);
+  const cipher = createPiiCipher(config.PII_ENCRYPTION_KEY);
+  const verifier =
+    options.verifier ??
+    (await createTokenVerifier({ keys: keySourceFrom(config), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+  const engine = createRecordEngine({ database, registry, cipher });
+
+  const app = Fastify({
+    logger: options.logger ?? false,
+    // 1 MiB for ordinary requests; the batch route raises its own limit.
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(problemPlugin);
+  await app.register(authPlugin, { verifier });
+  await app.register(openApiPlugin, { version: SERVICE_VERSION, collections });
+
+  await app.register(healthRoutes, { database });
+  for (const definition of collections) {
+    await app.register(collectionRoutes, { definition, engine, database });
+  }
+  await app.register(batchRoutes, { database, engine, bodyLimit: config.BODY_LIMIT_BYTES });
+  await app.register(changeRoutes, { database, engine, cipher });
+  await app.register(auditRoutes, { database });
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

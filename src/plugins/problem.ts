@@ -1,0 +1,104 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, fromDatabaseError, type FieldError } from '../errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const problemType = (code: string) => `urn:officer-registry:problem:${code}`;
+
+export function problemBody(error: AppError, requestId: string, instance?: string) {
+  return {
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    ...(error.detail ? { detail: error.detail } : {}),
+    ...(instance ? { instance } : {}),
+    code: error.code,
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.extensions ?? {}),
+  };
+}
+
+const LOCATIONS = new Set(['body', 'querystring', 'params', 'headers']);
+
+function fromValidation(error: FastifyError): AppError {
+  const context = error.validationContext ?? 'body';
+  const location = (context === 'querystring' ? 'query' : LOCATIONS.has(context) ? context : 'body') as FieldError['in'];
+  const errors: FieldError[] = (error.validation ?? []).map((issue) => ({
+    path: issue.instancePath || '/',
+    message: issue.message ?? 'is invalid',
+    in: location,
+  }));
+  return new AppError(400, 'validation_failed', 'Validation failed', {
+    detail: `The request ${location === 'query' ? 'query string' : location} has invalid fields.`,
+    errors,
+  });
+}
+
+/** Maps anything thrown in a request to an AppError: ours, Fastify's, the database's, or an unexpected one. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const fastifyError = error as FastifyError;
+  if (hasZodFastifySchemaValidationErrors(fastifyError) || Array.isArray(fastifyError.validation)) return fromValidation(fastifyError);
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError(400, 'malformed_json', 'Malformed JSON', { detail: 'The request body is not valid JSON.' });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError(413, 'payload_too_large', 'Payload too large', {
+        detail: 'The request body exceeds the size limit; split the batch.',
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new AppError(415, 'unsupported_media_type', 'Unsupported media type', {
+        detail: 'Send the body as application/json (or application/merge-patch+json for PATCH).',
+      });
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError && (fastifyError.statusCode === 400 || !fastifyError.statusCode)) {
+    return new AppError(400, 'malformed_json', 'Malformed JSON', { detail: 'The request body is not valid JSON.' });
+  }
+  const fromDb = fromDatabaseError(error);
+  if (fromDb) return fromDb;
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, 'bad_request', 'Bad request', { detail: fastifyError.message });
+  }
+  return new AppError(500, 'internal_error', 'Internal server error', {
+    detail: 'An unexpected error occurred; it has been logged with the request id.',
+    cause: error,
+  });
+}
+
+export async function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error, request.id));
+}
+
+/** One error handler and one not-found handler: every failure leaves as an RFC 9457 problem. */
+export const problemPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler(async (error, request, reply) => {
+      const appError = toAppError(error);
+      if (appError.status >= 500) {
+        const serialization = error instanceof Error && isResponseSerializationError(error as FastifyError & { method: string });
+        request.log.error({ err: error, serialization }, appError.code);
+      } else {
+        request.log.info({ code: appError.code, status: appError.status }, appError.detail ?? appError.title);
+      }
+      return sendProblem(request, reply, appError);
+    });
+    app.setNotFoundHandler(async (request, reply) =>
+      sendProblem(
+        request,
+        reply,
+        new AppError(404, 'not_found', 'Not found', { detail: `No route ${request.method} ${request.url.split('?')[0]}.` }),
+      ),
+    );
+  },
+  { name: 'problem' },
+);

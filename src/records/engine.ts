@@ -1,0 +1,463 @@
+import { and, arrayContains, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { Database, Db } from '../db/client.js';
+import { auditLog } from '../db/schema/index.js';
+import { covers } from '../domain/region.js';
+import {
+  AppError,
+  forbiddenRegion,
+  notFound,
+  referenceNotFound,
+  ruleViolation,
+  validationFailed,
+  versionConflict,
+  type FieldError,
+} from '../errors.js';
+import type { PiiCipher } from '../security/pii.js';
+import type { ApiRecord, Candidate, CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
+import { etagMatches } from './etag.js';
+import { applyMergePatch } from './merge-patch.js';
+import { coveredBy, regionFilter } from './region-scope.js';
+import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
+import { columnOf, selectRows, selectionOf, targetCondition, targetsOf, type Registry, type Target } from './store.js';
+import type { CallContext, WriteScope } from './write-scope.js';
+
+export interface EngineDeps {
+  database: Database;
+  registry: Registry;
+  cipher: PiiCipher;
+}
+
+export interface WriteOutcome {
+  status: 200 | 201;
+  row: StoredRow;
+  /** False when the body equalled the stored record: no new version, no feed entry. */
+  changed: boolean;
+}
+
+export type IfMatch = number[] | '*' | undefined;
+
+export interface ListQuery {
+  limit: number;
+  cursor?: string | undefined;
+  regionCode?: string | undefined;
+  externalId?: string | undefined;
+  updatedAfter?: string | undefined;
+  [filter: string]: unknown;
+}
+
+/** Converts zod issues into problem `errors` under a JSON Pointer prefix (e.g. `/operations/3/data`). */
+export function zodFieldErrors(error: z.ZodError, prefix = '', location: FieldError['in'] = 'body'): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: `${prefix}/${issue.path.map(String).join('/')}`.replace(/\/$/, '') || '/',
+    message: issue.message,
+    in: location,
+  }));
+}
+
+function encodeCursor(id: string): string {
+  return Buffer.from(JSON.stringify({ k: id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    if (typeof parsed.k === 'string' && /^[0-9a-f-]{36}$/.test(parsed.k)) return parsed.k;
+  } catch {
+    // fall through to the validation error
+  }
+  throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
+}
+
+function comparable(value: unknown): string {
+  return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
+}
+
+/** The generic record verbs (DESIGN §3), written once for every collection. */
+export function createRecordEngine(deps: EngineDeps) {
+  const { registry, cipher } = deps;
+
+  function definition(name: string): CollectionDefinition {
+    const def = registry.get(name);
+    if (!def) throw new Error(`unknown collection ${name}`);
+    return def;
+  }
+
+  // ---- references -------------------------------------------------------------------------------
+
+  async function lookupRef(
+    scope: WriteScope,
+    targetName: string,
+    by: Target,
+    path: string,
+  ): Promise<ResolvedRef> {
+    const key = 'id' in by ? `${targetName}|id:${by.id}` : `${targetName}|ext:${by.regionCode}/${by.externalId}`;
+    const cached = scope.refCache.get(key);
+    if (cached) return cached;
+    const target = definition(targetName);
+    const [row] = await selectRows(
+      scope.tx,
+      target,
+      registry,
+      and(targetCondition(target.table, by), coveredBy(target.table.regionCode, scope.call.principal.region)),
+    );
+    if (!row) {
+      const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
+      throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
+    }
+    const resolved = rememberRef(scope, targetName, row);
+    return resolved;
+  }
+
+  function rememberRef(scope: WriteScope, collection: string, row: StoredRow): ResolvedRef {
+    const resolved: ResolvedRef = { collection, id: row.id, externalId: row.externalId, regionCode: row.regionCode, row };
+    scope.refCache.set(`${collection}|id:${row.id}`, resolved);
+    if (row.externalId) scope.refCache.set(`${collection}|ext:${row.regionCode}/${row.externalId}`, resolved);
+    return resolved;
+  }
+
+  function forgetRef(scope: WriteScope, collection: string, row: StoredRow) {
+    scope.refCache.delete(`${collection}|id:${row.id}`);
+    if (row.externalId) scope.refCache.delete(`${collection}|ext:${row.regionCode}/${row.externalId}`);
+  }
+
+  function targetName(ref: RefSpec, data: Record<string, unknown>): string | undefined {
+    if (typeof ref.target === 'string') return ref.target;
+    const type = data[ref.target.typeField];
+    return typeof type === 'string' ? ref.target.targets[type] : undefined;
+  }
+
+  async function resolveRefs(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, regionCode: string) {
+    const ids: Record<string, string | string[] | null> = {};
+    const externalIds: Record<string, string | null | (string | null)[]> = {};
+    const resolved = new Map<string, ResolvedRef | ResolvedRef[] | null>();
+    for (const ref of def.refs ?? []) {
+      const byId = data[ref.field];
+      const byKey = data[ref.externalField];
+      const name = targetName(ref, data);
+      const given = ref.many
+        ? (Array.isArray(byId) && byId.length > 0) || (Array.isArray(byKey) && byKey.length > 0)
+        : byId != null || byKey != null;
+      if (!given || !name) {
+        if (ref.required && !given) {
+          throw validationFailed([{ path: `/${ref.field}`, message: `give ${ref.field} or ${ref.externalField}`, in: 'body' }]);
+        }
+        ids[ref.field] = ref.many ? [] : null;
+        externalIds[ref.externalField] = ref.many ? [] : null;
+        resolved.set(ref.field, ref.many ? [] : null);
+        continue;
+      }
+      if (ref.many) {
+        const list: ResolvedRef[] = [];
+        if (Array.isArray(byId) && byId.length > 0) {
+          for (const [i, id] of byId.entries()) list.push(await lookupRef(scope, name, { id: String(id) }, `/${ref.field}/${i}`));
+        } else if (Array.isArray(byKey)) {
+          for (const [i, key] of byKey.entries()) {
+            list.push(await lookupRef(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`));
+          }
+        }
+        ids[ref.field] = list.map((r) => r.id);
+        externalIds[ref.externalField] = list.map((r) => r.externalId);
+        resolved.set(ref.field, list);
+        continue;
+      }
+      const found =
+        byId != null
+          ? await lookupRef(scope, name, { id: String(byId) }, `/${ref.field}`)
+          : await lookupRef(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`);
+      if (byId != null && byKey != null && found.externalId !== byKey) {
+        throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
+      }
+      ids[ref.field] = found.id;
+      externalIds[ref.externalField] = found.externalId;
+      resolved.set(ref.field, found);
+    }
+    return { ids, externalIds, resolved };
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  function assertCovered(scope: WriteScope, regionCode: string) {
+    const region = scope.call.principal.region;
+    if (!covers(region, regionCode)) throw forbiddenRegion(regionCode, region);
+  }
+
+  /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
+  function toColumns(def: CollectionDefinition, candidate: Candidate): Record<string, unknown> {
+    const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
+    const pii = new Set((def.pii ?? []).map((p) => p.field));
+    for (const key of Object.keys(def.fields.shape)) {
+      const value = candidate[key] ?? null;
+      if (pii.has(key)) {
+        columns[cipherKey(key)] = typeof value === 'string' ? cipher.encrypt(value) : null;
+        columns[hashKey(key)] = typeof value === 'string' ? cipher.blindIndex(value) : null;
+      } else {
+        columns[key] = value;
+      }
+    }
+    for (const ref of def.refs ?? []) columns[ref.field] = candidate[ref.field] ?? (ref.many ? [] : null);
+    return columns;
+  }
+
+  function unchanged(columns: Record<string, unknown>, existing: StoredRow): boolean {
+    // Ciphertexts differ on every encryption; their blind indexes stand for them.
+    return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
+  }
+
+  /**
+   * Validates, resolves, checks the rules and writes one record: insert when `existing` is undefined,
+   * otherwise an update guarded by the version read under lock. An identical body writes nothing.
+   */
+  async function write(
+    scope: WriteScope,
+    def: CollectionDefinition,
+    data: Record<string, unknown>,
+    existing: StoredRow | undefined,
+  ): Promise<WriteOutcome> {
+    const regionCode = String(data['regionCode']);
+    assertCovered(scope, regionCode);
+    const { ids, externalIds, resolved } = await resolveRefs(scope, def, data, regionCode);
+    const candidate: Candidate = { regionCode, externalId: (data['externalId'] as string | null | undefined) ?? null };
+    if (existing) candidate.id = existing.id;
+    for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
+    Object.assign(candidate, ids);
+    await def.rules?.(candidate, {
+      tx: scope.tx,
+      today: scope.call.today,
+      principal: scope.call.principal,
+      previous: existing,
+      refs: resolved,
+      blindIndex: (value) => cipher.blindIndex(value),
+    });
+    const columns = toColumns(def, candidate);
+    if (existing && unchanged(columns, existing)) return { status: 200, row: existing, changed: false };
+
+    const table = def.table;
+    let written: Record<string, unknown> | undefined;
+    if (existing) {
+      [written] = await scope.tx
+        .update(table)
+        .set({ ...columns, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
+        .where(and(eq(table.id, existing.id), eq(table.version, existing.version)))
+        .returning();
+      if (!written) throw versionConflict(undefined, 'The record changed while it was being written; retry.');
+    } else {
+      [written] = await scope.tx.insert(table).values(columns).returning();
+    }
+    const row = { ...written, ...externalIds } as StoredRow;
+    scope.recordChange({
+      collection: def.name,
+      recordId: row.id,
+      externalId: row.externalId,
+      regionCode: row.regionCode,
+      op: 'upsert',
+      version: row.version,
+      record: row,
+    });
+    scope.recordAudit({
+      collection: def.name,
+      recordId: row.id,
+      regionCode: row.regionCode,
+      op: existing ? 'update' : 'create',
+      version: row.version,
+    });
+    if (existing) forgetRef(scope, def.name, existing);
+    rememberRef(scope, def.name, row);
+    return { status: existing ? 200 : 201, row, changed: true };
+  }
+
+  async function lockTarget(scope: WriteScope, def: CollectionDefinition, target: Target): Promise<StoredRow | undefined> {
+    const [row] = await selectRows(
+      scope.tx,
+      def,
+      registry,
+      and(targetCondition(def.table, target), coveredBy(def.table.regionCode, scope.call.principal.region)),
+      { forUpdate: true },
+    );
+    return row;
+  }
+
+  function checkIfMatch(ifMatch: IfMatch, row: StoredRow | undefined) {
+    if (ifMatch === undefined) return;
+    if (!row) throw versionConflict(undefined, 'If-Match was given but the record does not exist.');
+    if (!etagMatches(ifMatch, row.version)) throw versionConflict(row.version);
+  }
+
+  function parseBody(schema: z.ZodObject, body: unknown, prefix = ''): Record<string, unknown> {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw validationFailed(zodFieldErrors(parsed.error, prefix));
+    return parsed.data;
+  }
+
+  async function create(scope: WriteScope, def: CollectionDefinition, body: Record<string, unknown>): Promise<WriteOutcome> {
+    return write(scope, def, body, undefined);
+  }
+
+  async function replace(scope: WriteScope, def: CollectionDefinition, target: Target, body: Record<string, unknown>, ifMatch: IfMatch) {
+    const existing = await lockTarget(scope, def, target);
+    if (!existing) throw notFound();
+    checkIfMatch(ifMatch, existing);
+    return write(scope, def, body, existing);
+  }
+
+  async function patch(
+    scope: WriteScope,
+    def: CollectionDefinition,
+    target: Target,
+    mergePatch: Record<string, unknown>,
+    bodySchema: z.ZodObject,
+    ifMatch: IfMatch,
+  ) {
+    const existing = await lockTarget(scope, def, target);
+    if (!existing) throw notFound();
+    checkIfMatch(ifMatch, existing);
+    const base = writableView(def, existing, cipher);
+    // A reference given by the caller's key replaces the stored id (and the other way round).
+    for (const ref of def.refs ?? []) {
+      if (ref.externalField in mergePatch) delete base[ref.field];
+    }
+    const merged = parseBody(bodySchema, applyMergePatch(base, mergePatch));
+    return write(scope, def, merged, existing);
+  }
+
+  /** PUT …/external/{regionCode}/{externalId} and batch upserts: 201 when created, 200 otherwise. */
+  async function upsert(
+    scope: WriteScope,
+    def: CollectionDefinition,
+    regionCode: string,
+    externalId: string,
+    data: Record<string, unknown>,
+    ifMatch: IfMatch,
+    pathPrefix = '',
+  ): Promise<WriteOutcome> {
+    if (data['regionCode'] != null && data['regionCode'] !== regionCode) {
+      throw validationFailed([{ path: `${pathPrefix}/regionCode`, message: `must equal the path's region ${regionCode}`, in: 'body' }]);
+    }
+    if (data['externalId'] != null && data['externalId'] !== externalId) {
+      throw validationFailed([{ path: `${pathPrefix}/externalId`, message: `must equal the path's key ${externalId}`, in: 'body' }]);
+    }
+    assertCovered(scope, regionCode);
+    const existing = await lockTarget(scope, def, { regionCode, externalId });
+    checkIfMatch(ifMatch, existing);
+    return write(scope, def, { ...data, regionCode, externalId }, existing);
+  }
+
+  async function assertNotReferenced(scope: WriteScope, def: CollectionDefinition, row: StoredRow) {
+    for (const other of registry.values()) {
+      for (const ref of other.refs ?? []) {
+        if (!targetsOf(ref).includes(def.name)) continue;
+        const col = columnOf(other, ref.field);
+        const match: SQL = ref.many ? arrayContains(col, [row.id]) : eq(col, row.id);
+        const [hit] = await scope.tx
+          .select({ id: other.table.id })
+          .from(other.table)
+          .where(and(match, isNull(other.table.deletedAt)))
+          .limit(1);
+        if (hit) {
+          throw new AppError(409, 'still_referenced', 'Record still referenced', {
+            detail: `Live ${other.name} records still reference this ${def.name} record through ${ref.field}; delete or re-point them first.`,
+          });
+        }
+      }
+    }
+  }
+
+  async function remove(scope: WriteScope, def: CollectionDefinition, target: Target, ifMatch: IfMatch): Promise<StoredRow> {
+    const existing = await lockTarget(scope, def, target);
+    if (!existing) throw notFound();
+    checkIfMatch(ifMatch, existing);
+    await assertNotReferenced(scope, def, existing);
+    const table = def.table;
+    const [deleted] = await scope.tx
+      .update(table)
+      .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, version: sql`${table.version} + 1` })
+      .where(and(eq(table.id, existing.id), eq(table.version, existing.version)))
+      .returning({ id: table.id, version: table.version });
+    if (!deleted) throw versionConflict(undefined);
+    const version = Number(deleted.version);
+    scope.recordChange({
+      collection: def.name,
+      recordId: existing.id,
+      externalId: existing.externalId,
+      regionCode: existing.regionCode,
+      op: 'delete',
+      version,
+      record: null,
+    });
+    scope.recordAudit({ collection: def.name, recordId: existing.id, regionCode: existing.regionCode, op: 'delete', version });
+    forgetRef(scope, def.name, existing);
+    return { ...existing, version };
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<StoredRow> {
+    const [row] = await selectRows(
+      db,
+      def,
+      registry,
+      and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)),
+    );
+    if (!row) throw notFound();
+    return row;
+  }
+
+  async function list(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery) {
+    const table = def.table;
+    const conditions: (SQL | undefined)[] = [
+      isNull(table.deletedAt),
+      regionFilter(table.regionCode, call.principal.region, query.regionCode),
+      query.externalId ? eq(table.externalId, query.externalId) : undefined,
+      query.updatedAfter ? gt(table.updatedAt, new Date(query.updatedAfter)) : undefined,
+      query.cursor ? gt(table.id, decodeCursor(query.cursor)) : undefined,
+      ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v) }) ?? []),
+    ];
+    const rows = await selectRows(db, def, registry, and(...conditions), { limit: query.limit + 1, orderById: true });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  /** Renders rows for a caller: masking by scope, derived fields in bulk, and an audit row per unmasked read. */
+  async function present(db: Db, call: CallContext, def: CollectionDefinition, rows: StoredRow[]): Promise<ApiRecord[]> {
+    const showPii = call.principal.scopes.has('pii:read');
+    const records = rows.map((row) => renderRecord(def, row, { cipher, showPii }));
+    if (def.computed && records.length > 0) await def.computed.compute(records, { db, today: call.today });
+    if (showPii && (def.pii?.length ?? 0) > 0 && rows.length > 0) await auditPiiReads(db, call, def.name, rows);
+    return records;
+  }
+
+  async function auditPiiReads(db: Db, call: CallContext, collection: string, rows: { id: string; regionCode: string; version: number }[]) {
+    await db.insert(auditLog).values(
+      rows.map((row) => ({
+        sub: call.principal.sub,
+        clientId: call.principal.clientId ?? null,
+        callerRegion: call.principal.region,
+        requestId: call.requestId,
+        collection,
+        recordId: row.id,
+        regionCode: row.regionCode,
+        op: 'read_pii',
+        version: row.version,
+      })),
+    );
+  }
+
+  return {
+    registry,
+    definition,
+    parseBody,
+    create,
+    replace,
+    patch,
+    upsert,
+    remove,
+    get,
+    list,
+    present,
+    auditPiiReads,
+    selection: (def: CollectionDefinition) => selectionOf(def, registry),
+  };
+}
+
+export type RecordEngine = ReturnType<typeof createRecordEngine>;

@@ -1,0 +1,264 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/client.js';
+import { notFound } from '../errors.js';
+import { buildCollectionSchemas } from './api-schemas.js';
+import type { CollectionDefinition, StoredRow } from './definition.js';
+import type { RecordEngine, WriteOutcome } from './engine.js';
+import { etagMatches, etagOf, parseEtagList } from './etag.js';
+import { commonProblems, ExternalId, problemResponse, RegionCode } from './schemas.js';
+import { runWrite } from './write-scope.js';
+
+export interface CollectionRoutesOptions {
+  definition: CollectionDefinition;
+  engine: RecordEngine;
+  database: Database;
+}
+
+const IdParams = z.object({ id: z.uuid().describe('Record id (UUID)') });
+const ExternalParams = z.object({
+  regionCode: RegionCode,
+  externalId: ExternalId,
+});
+const IfMatchHeaders = z.object({
+  'if-match': z.string().optional().describe('Entity tag of the version being changed, e.g. "3"; 412 when stale'),
+});
+const IfNoneMatchHeaders = z.object({
+  'if-none-match': z.string().optional().describe('Entity tag the client holds; 304 when unchanged'),
+});
+const MergePatch = z
+  .record(z.string(), z.unknown())
+  .describe('JSON Merge Patch (RFC 7396): members replace, null removes; the result must be a valid record');
+
+/**
+ * The verbs of DESIGN §3 for one collection, registered once per collection with its definition.
+ * operationIds follow the collection's names: createOrgUnit, getOrgUnit, upsertOrgUnitByExternalId, …
+ */
+export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = async (app, { definition: def, engine, database }) => {
+  const schemas = buildCollectionSchemas(def);
+  const base = `/v1/${def.name}`;
+  const tags = [def.tag];
+  const { singular, plural } = def;
+  const read = { scope: 'records:read' as const };
+  const write = { scope: 'records:write' as const };
+  const recordNotFound = problemResponse('No such record in your regions');
+  const conflict = problemResponse('A unique value is already taken (conflict), or the record is still referenced');
+  const stale = problemResponse('If-Match names a version that is no longer current (version_conflict)');
+  const rejected = problemResponse('A rule refused the record (rule_violation) or a reference was not found (reference_not_found)');
+
+  async function sendRecord(request: FastifyRequest, reply: FastifyReply, row: StoredRow, status: number) {
+    const [record] = await engine.present(database.db, request.call, def, [row]);
+    reply.header('etag', etagOf(row.version));
+    return reply.code(status).send(record);
+  }
+
+  async function sendOutcome(request: FastifyRequest, reply: FastifyReply, outcome: WriteOutcome) {
+    if (outcome.status === 201) reply.header('location', `${base}/${outcome.row.id}`);
+    return sendRecord(request, reply, outcome.row, outcome.status);
+  }
+
+  app.post(
+    base,
+    {
+      config: write,
+      schema: {
+        operationId: `create${singular}`,
+        summary: `Create a ${def.tag} record`,
+        tags,
+        body: schemas.body,
+        response: { 201: schemas.record, ...commonProblems, 409: conflict, 422: rejected },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await runWrite(database, request.call, (scope) => engine.create(scope, def, request.body));
+      return sendOutcome(request, reply, outcome);
+    },
+  );
+
+  app.get(
+    base,
+    {
+      config: read,
+      schema: {
+        operationId: `list${plural}`,
+        summary: `List ${def.tag} records in your regions (keyset pagination)`,
+        tags,
+        querystring: schemas.listQuery,
+        response: { 200: schemas.page, ...commonProblems },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await engine.list(database.db, request.call, def, request.query as Parameters<RecordEngine['list']>[3]);
+      return { items: await engine.present(database.db, request.call, def, rows), nextCursor };
+    },
+  );
+
+  app.get(
+    `${base}/:id`,
+    {
+      config: read,
+      schema: {
+        operationId: `get${singular}`,
+        summary: `Read a ${def.tag} record`,
+        tags,
+        params: IdParams,
+        headers: IfNoneMatchHeaders,
+        response: { 200: schemas.record, 304: z.undefined().describe('Not modified'), ...commonProblems, 404: recordNotFound },
+      },
+    },
+    async (request, reply) => {
+      const row = await engine.get(database.db, request.call, def, { id: request.params.id });
+      return sendUnlessNotModified(request, reply, row);
+    },
+  );
+
+  async function sendUnlessNotModified(request: FastifyRequest, reply: FastifyReply, row: StoredRow) {
+    const ifNoneMatch = parseEtagList(request.headers['if-none-match'], 'if-none-match');
+    if (etagMatches(ifNoneMatch, row.version)) {
+      return reply.code(304).header('etag', etagOf(row.version)).send();
+    }
+    return sendRecord(request, reply, row, 200);
+  }
+
+  app.put(
+    `${base}/:id`,
+    {
+      config: write,
+      schema: {
+        operationId: `replace${singular}`,
+        summary: `Replace a ${def.tag} record`,
+        tags,
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: schemas.body,
+        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const outcome = await runWrite(database, request.call, (scope) =>
+        engine.replace(scope, def, { id: request.params.id }, request.body, ifMatch),
+      );
+      return sendOutcome(request, reply, outcome);
+    },
+  );
+
+  app.patch(
+    `${base}/:id`,
+    {
+      config: write,
+      schema: {
+        operationId: `patch${singular}`,
+        summary: `Change some fields of a ${def.tag} record (JSON Merge Patch)`,
+        tags,
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: MergePatch,
+        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const outcome = await runWrite(database, request.call, (scope) =>
+        engine.patch(scope, def, { id: request.params.id }, request.body, schemas.body, ifMatch),
+      );
+      return sendOutcome(request, reply, outcome);
+    },
+  );
+
+  app.delete(
+    `${base}/:id`,
+    {
+      config: write,
+      schema: {
+        operationId: `delete${singular}`,
+        summary: `Delete a ${def.tag} record (a tombstone stays in the change feed)`,
+        tags,
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: z.undefined().describe('Deleted'), ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      await runWrite(database, request.call, (scope) => engine.remove(scope, def, { id: request.params.id }, ifMatch));
+      return reply.code(204).send();
+    },
+  );
+
+  const external = `${base}/external/:regionCode/:externalId`;
+
+  app.put(
+    external,
+    {
+      config: write,
+      schema: {
+        operationId: `upsert${singular}ByExternalId`,
+        summary: `Create or update a ${def.tag} record by the caller's own key (idempotent)`,
+        description:
+          '201 when created, 200 when updated; an unchanged body answers 200 with the same version and writes nothing.',
+        tags,
+        params: ExternalParams,
+        headers: IfMatchHeaders,
+        body: schemas.upsertBody,
+        response: {
+          200: schemas.record,
+          201: schemas.record,
+          ...commonProblems,
+          409: conflict,
+          412: stale,
+          422: rejected,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { regionCode, externalId } = request.params;
+      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const outcome = await runWrite(database, request.call, (scope) =>
+        engine.upsert(scope, def, regionCode, externalId, request.body, ifMatch),
+      );
+      return sendOutcome(request, reply, outcome);
+    },
+  );
+
+  app.get(
+    external,
+    {
+      config: read,
+      schema: {
+        operationId: `get${singular}ByExternalId`,
+        summary: `Read a ${def.tag} record by the caller's own key`,
+        tags,
+        params: ExternalParams,
+        headers: IfNoneMatchHeaders,
+        response: { 200: schemas.record, 304: z.undefined().describe('Not modified'), ...commonProblems, 404: recordNotFound },
+      },
+    },
+    async (request, reply) => {
+      const row = await engine.get(database.db, request.call, def, request.params);
+      if (!row) throw notFound();
+      return sendUnlessNotModified(request, reply, row);
+    },
+  );
+
+  app.delete(
+    external,
+    {
+      config: write,
+      schema: {
+        operationId: `delete${singular}ByExternalId`,
+        summary: `Delete a ${def.tag} record by the caller's own key`,
+        tags,
+        params: ExternalParams,
+        headers: IfMatchHeaders,
+        response: { 204: z.undefined().describe('Deleted'), ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      await runWrite(database, request.call, (scope) => engine.remove(scope, def, request.params, ifMatch));
+      return reply.code(204).send();
+    },
+  );
+};

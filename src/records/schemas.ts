@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/** Shared API shapes, registered with ids so they become `components/schemas` in the OpenAPI document. */
+
+export const RegionCode = z
+  .string()
+  .regex(/^\d{6}$/, 'must be a 6-digit GB/T 2260 region code')
+  .describe('Region code 行政区划代码 (GB/T 2260), e.g. 410100 郑州市')
+  .meta({ id: 'RegionCode', example: '410100' });
+
+export const ExternalId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"')
+  .describe("The source platform's own id 外部编号, unique per collection and region")
+  .meta({ id: 'ExternalId', example: 'ZZ-ORG-001' });
+
+export const Uuid = z.uuid().describe('Server-assigned id 记录编号 (UUID)');
+
+export const CalendarDate = z.iso.date().describe('Date 日期 (YYYY-MM-DD)');
+
+export const FieldErrorSchema = z
+  .object({
+    path: z.string().describe('JSON Pointer to the bad field, inside the request part named by `in`'),
+    message: z.string(),
+    in: z.enum(['body', 'query', 'params', 'headers']).optional(),
+  })
+  .meta({ id: 'FieldError' });
+
+export const Problem = z
+  .looseObject({
+    type: z.string().describe('A URI reference naming the problem type'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    code: z
+      .string()
+      .describe(
+        'Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, batch_rolled_back, service_unavailable, retry, query_timeout, internal_error',
+      ),
+    requestId: z.string().optional(),
+    errors: z.array(FieldErrorSchema).optional(),
+  })
+  .describe('RFC 9457 problem details')
+  .meta({ id: 'Problem' });
+
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});
+
+/** The error responses every protected route can give. */
+export const commonProblems = {
+  400: problemResponse('Invalid request (validation_failed, malformed_json)'),
+  401: problemResponse('Missing, expired or invalid bearer token'),
+  403: problemResponse('Missing scope or region not covered'),
+  503: problemResponse('Database unavailable; retry after the Retry-After seconds'),
+} as const;
+
+export const ListQueryBase = {
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Page size (1–500, default 50)'),
+  cursor: z.string().max(200).optional().describe('Opaque cursor from the previous page’s nextCursor'),
+};

@@ -1,0 +1,85 @@
+import { and, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/client.js';
+import { auditLog } from '../db/schema/index.js';
+import { validationFailed } from '../errors.js';
+import { regionFilter } from '../records/region-scope.js';
+import { commonProblems, RegionCode } from '../records/schemas.js';
+
+const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    at: z.iso.datetime({ offset: true }).describe('When 时间'),
+    sub: z.string().describe('Who: the token subject 操作人'),
+    clientId: z.string().nullable().describe('Which client application 客户端'),
+    callerRegion: z.string().describe("The caller's region"),
+    requestId: z.string().nullable().describe('Request id, as in the logs and problem bodies'),
+    collection: z.string(),
+    recordId: z.uuid(),
+    regionCode: z.string().describe("The record's region"),
+    op: z.enum(['create', 'update', 'delete', 'read_pii']).describe('create, update, delete, or read_pii (personal data shown in full)'),
+    version: z.number().int().nullable(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+const AuditPage = z
+  .object({ items: z.array(AuditEntry), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditPage' });
+
+export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async (app, { database }) => {
+  app.get(
+    '/v1/audit',
+    {
+      config: { scope: 'audit:read' },
+      schema: {
+        operationId: 'listAuditEntries',
+        summary: 'Audit log of writes and unmasked reads in your regions, newest first',
+        tags: ['audit'],
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          cursor: z.string().max(40).optional(),
+          regionCode: RegionCode.optional(),
+          collection: z.string().max(40).optional(),
+          recordId: z.uuid().optional(),
+          sub: z.string().max(200).optional(),
+          op: z.enum(['create', 'update', 'delete', 'read_pii']).optional(),
+          from: z.iso.datetime({ offset: true }).optional().describe('At or after this instant'),
+          to: z.iso.datetime({ offset: true }).optional().describe('At or before this instant'),
+        }),
+        response: { 200: AuditPage, ...commonProblems },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      let before: number | undefined;
+      if (q.cursor) {
+        before = Number(Buffer.from(q.cursor, 'base64url').toString('utf8').replace(/^a/, ''));
+        if (!Number.isSafeInteger(before)) throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
+      }
+      const rows = await database.db
+        .select()
+        .from(auditLog)
+        .where(
+          and(
+            regionFilter(auditLog.regionCode, request.call.principal.region, q.regionCode),
+            q.collection ? eq(auditLog.collection, q.collection) : undefined,
+            q.recordId ? eq(auditLog.recordId, q.recordId) : undefined,
+            q.sub ? eq(auditLog.sub, q.sub) : undefined,
+            q.op ? eq(auditLog.op, q.op) : undefined,
+            q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
+            q.to ? lte(auditLog.at, new Date(q.to)) : undefined,
+            before !== undefined ? lt(auditLog.id, before) : undefined,
+          ),
+        )
+        .orderBy(desc(auditLog.id))
+        .limit(q.limit + 1);
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => ({ ...r, at: r.at.toISOString(), op: r.op as 'create' | 'update' | 'delete' | 'read_pii' })),
+        nextCursor: rows.length > q.limit && last ? Buffer.from(`a${last.id}`).toString('base64url') : null,
+      };
+    },
+  );
+};
