@@ -96,7 +96,7 @@ export interface CollectionDefinition {
   /** Extra list filters: their query shape and the SQL they add. */
   filters?: {
     query: z.ZodRawShape;
-    where(query: Record<string, unknown>, ctx: { blindIndex(value: string): string }): (SQL | undefined)[];
+    where(query: Record<string, unknown>, ctx: { blindIndex(value: string): string; principal: Principal; today: string }): (SQL | undefined)[];
   };
   /** Cross-field and cross-record rules; throw `ruleViolation(path, message)`. Run on every write path. */
   rules?(candidate: Candidate, ctx: RuleContext): Promise<void> | void;

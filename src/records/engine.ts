@@ -410,7 +410,7 @@ export function createRecordEngine(deps: EngineDeps) {
       query.externalId ? eq(table.externalId, query.externalId) : undefined,
       query.updatedAfter ? gt(table.updatedAt, new Date(query.updatedAfter)) : undefined,
       query.cursor ? gt(table.id, decodeCursor(query.cursor)) : undefined,
-      ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v) }) ?? []),
+      ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v), principal: call.principal, today: call.today }) ?? []),
     ];
     const rows = await selectRows(db, def, registry, and(...conditions), { limit: query.limit + 1, orderById: true });
     const page = rows.slice(0, query.limit);

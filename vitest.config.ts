@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
+    // Each file gets its own database (a PostgreSQL database cloned from a migrated template, or its own PGlite).
+    pool: 'forks',
+    fileParallelism: true,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
