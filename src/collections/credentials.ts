@@ -1,0 +1,173 @@
+import { and, between, eq, gte, isNull, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { credentials } from '../db/schema/index.js';
+import { addDays } from '../domain/dates.js';
+import { ruleViolation } from '../errors.js';
+import { defineCollection } from '../records/definition.js';
+import { CalendarDate } from '../records/schemas.js';
+
+export const CREDENTIAL_KINDS = ['enforcement', 'supervision'] as const;
+export const CREDENTIAL_STATUSES = ['valid', 'suspended', 'revoked', 'lost'] as const;
+export const EFFECTIVE_STATUSES = [...CREDENTIAL_STATUSES, 'expired'] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
+export type EffectiveStatus = (typeof EFFECTIVE_STATUSES)[number];
+
+const KIND_DESCRIPTION = 'Kind 证件种类: enforcement 河南省行政执法证; supervision 河南省行政执法监督证 (省政府令第180号 art. 3)';
+const STATUS_DESCRIPTION = 'Status 证件状态: valid 有效; suspended 暂扣; revoked 吊销/注销; lost 遗失';
+
+export const CredentialKind = z.enum(CREDENTIAL_KINDS).describe(KIND_DESCRIPTION);
+export const EffectiveStatusSchema = z
+  .enum(EFFECTIVE_STATUSES)
+  .describe(`${STATUS_DESCRIPTION}; expired 已过期 — status valid but expiresOn is before today (Asia/Shanghai)`)
+  .meta({ id: 'CredentialEffectiveStatus' });
+
+/** The status as of `today`: a valid credential past its expiry date is `expired`. */
+export function effectiveStatusOf(status: string, expiresOn: string, today: string): EffectiveStatus {
+  return status === 'valid' && expiresOn < today ? 'expired' : (status as CredentialStatus);
+}
+
+/** SQL for "this credential row is a valid enforcement credential on `day`" (持证): issued, not expired, status valid. */
+export function validEnforcementCredentialOn(day: string): SQL {
+  const conditions = [
+    isNull(credentials.deletedAt),
+    eq(credentials.kind, 'enforcement'),
+    eq(credentials.status, 'valid'),
+    lte(credentials.issuedOn, day),
+    gte(credentials.expiresOn, day),
+  ];
+  return sql`(${sql.join(conditions, sql` and `)})`;
+}
+
+function effectiveStatusCondition(wanted: string, today: string): SQL | undefined {
+  if (wanted === 'expired') return and(eq(credentials.status, 'valid'), lt(credentials.expiresOn, today));
+  if (wanted === 'valid') return and(eq(credentials.status, 'valid'), gte(credentials.expiresOn, today));
+  return eq(credentials.status, wanted);
+}
+
+const fields = z.object({
+  credentialNumber: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .describe('Credential number 证件编号; unique among live credentials'),
+  kind: CredentialKind,
+  issuingAuthority: z.string().trim().min(1).max(200).describe('Issuing authority 发证机关, e.g. 河南省人民政府'),
+  issuedOn: CalendarDate.describe('Issued on 发证日期 (YYYY-MM-DD)'),
+  expiresOn: CalendarDate.describe('Expires on 有效期至 (YYYY-MM-DD, the last valid day); after issuedOn'),
+  status: z.enum(CREDENTIAL_STATUSES).describe(STATUS_DESCRIPTION),
+});
+
+/** 执法证件: the credentials an officer holds (河南省行政执法证件管理办法, 省政府令第180号). */
+export const credentialsCollection = defineCollection({
+  name: 'credentials',
+  singular: 'Credential',
+  plural: 'Credentials',
+  tag: 'credentials',
+  description: 'Enforcement credential 执法证件 (河南省行政执法证 / 行政执法监督证)',
+  table: credentials,
+  fields,
+  refs: [
+    {
+      field: 'officerId',
+      externalField: 'officerExternalId',
+      target: 'officers',
+      required: true,
+      description: 'Holder 持证人 (an officer)',
+    },
+  ],
+  filters: {
+    query: {
+      officerId: z.uuid().optional().describe("Only this officer's credentials"),
+      kind: CredentialKind.optional().describe('Only credentials of this kind'),
+      status: z.enum(CREDENTIAL_STATUSES).optional().describe('Only credentials with this stored status'),
+      effectiveStatus: z
+        .enum(EFFECTIVE_STATUSES)
+        .optional()
+        .describe('Only credentials with this status as of today (expired: valid but past expiresOn)'),
+      expiringWithinDays: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(3650)
+        .optional()
+        .describe('Only valid credentials whose expiresOn falls between today and today + N days'),
+    },
+    where: (query, { today }) => {
+      const within = query['expiringWithinDays'];
+      return [
+        typeof query['officerId'] === 'string' ? eq(credentials.officerId, query['officerId']) : undefined,
+        typeof query['kind'] === 'string' ? eq(credentials.kind, query['kind']) : undefined,
+        typeof query['status'] === 'string' ? eq(credentials.status, query['status']) : undefined,
+        typeof query['effectiveStatus'] === 'string' ? effectiveStatusCondition(query['effectiveStatus'], today) : undefined,
+        typeof within === 'number'
+          ? and(eq(credentials.status, 'valid'), between(credentials.expiresOn, today, addDays(today, within)))
+          : undefined,
+      ];
+    },
+  },
+  computed: {
+    shape: { effectiveStatus: EffectiveStatusSchema },
+    async compute(records, { today }) {
+      for (const record of records) {
+        record['effectiveStatus'] = effectiveStatusOf(String(record['status']), String(record['expiresOn']), today);
+      }
+    },
+  },
+  async rules(candidate, ctx) {
+    const text = (key: keyof z.infer<typeof fields>) => String(candidate[key]);
+    const [credentialNumber, kind, status, issuedOn, expiresOn] = [
+      text('credentialNumber'),
+      text('kind'),
+      text('status'),
+      text('issuedOn'),
+      text('expiresOn'),
+    ];
+    if (expiresOn <= issuedOn) {
+      throw ruleViolation('/expiresOn', `expiresOn ${expiresOn} must be after issuedOn ${issuedOn}.`);
+    }
+    const officer = ctx.refs.get('officerId');
+    if (!officer || Array.isArray(officer)) return; // required: the engine has already refused a missing holder
+    // 省政府令第180号: 劳动合同工、临时工 may not apply for a 行政执法证. Revoked or lost ones may still be recorded.
+    if (kind === 'enforcement' && (status === 'valid' || status === 'suspended') && officer.row['staffingType'] === 'contract') {
+      throw ruleViolation(
+        '/kind',
+        'The officer is contract staff (staffingType contract); contract and temporary staff cannot hold an enforcement credential (河南省行政执法证件管理办法, 省政府令第180号).',
+      );
+    }
+    const notSelf = candidate.id ? ne(credentials.id, candidate.id) : undefined;
+    const [taken] = await ctx.tx
+      .select({ id: credentials.id })
+      .from(credentials)
+      .where(and(eq(credentials.credentialNumber, credentialNumber), isNull(credentials.deletedAt), notSelf))
+      .limit(1);
+    if (taken) {
+      throw ruleViolation(
+        '/credentialNumber',
+        `Credential number ${credentialNumber} is already recorded on another credential; each number is issued once. Update that record instead.`,
+      );
+    }
+    if (status === 'valid' && expiresOn >= ctx.today) {
+      const [other] = await ctx.tx
+        .select({ credentialNumber: credentials.credentialNumber, expiresOn: credentials.expiresOn })
+        .from(credentials)
+        .where(
+          and(
+            eq(credentials.officerId, officer.id),
+            eq(credentials.kind, kind),
+            eq(credentials.status, 'valid'),
+            gte(credentials.expiresOn, ctx.today),
+            isNull(credentials.deletedAt),
+            notSelf,
+          ),
+        )
+        .limit(1);
+      if (other) {
+        throw ruleViolation(
+          '/status',
+          `The officer already holds valid ${kind} credential ${other.credentialNumber} (until ${other.expiresOn}); only one valid credential of a kind at a time. Set the old one to revoked or lost first.`,
+        );
+      }
+    }
+  },
+});

@@ -1,0 +1,218 @@
+import { and, asc, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { credentials, officers } from '../db/schema/index.js';
+import {
+  describeCodes,
+  EDUCATION,
+  EDUCATION_CODES,
+  ETHNICITY,
+  ETHNICITY_CODES,
+  POLITICAL_STATUS,
+  POLITICAL_STATUS_CODES,
+} from '../domain/code-tables.js';
+import { missingScope, ruleViolation } from '../errors.js';
+import { defineCollection } from '../records/definition.js';
+import { CalendarDate } from '../records/schemas.js';
+import {
+  CREDENTIAL_STATUSES,
+  CredentialKind,
+  EffectiveStatusSchema,
+  effectiveStatusOf,
+  validEnforcementCredentialOn,
+} from './credentials.js';
+import { assertIdCardNumberFreeAmongActive, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
+
+export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
+export const STAFFING_TYPES = ['civil_servant', 'civil_servant_managed', 'public_institution', 'contract'] as const;
+export const EMPLOYMENT_STATUSES = ['active', 'transferred', 'retired', 'resigned', 'dismissed'] as const;
+
+const CadreLevel = z
+  .enum(CADRE_LEVELS)
+  .describe('Cadre level 干部级别: none 无; section 科级; division_or_above 处级及以上 (drives the provincial training rule)');
+const StaffingType = z
+  .enum(STAFFING_TYPES)
+  .describe(
+    'Staffing type 人员类别: civil_servant 公务员; civil_servant_managed 参照公务员法管理; public_institution 事业编制; contract 劳动合同工/临时工 (cannot hold an enforcement credential, 省政府令第180号)',
+  );
+const EmploymentStatus = z
+  .enum(EMPLOYMENT_STATUSES)
+  .describe('Employment status 在职状态: active 在职; transferred 调离; retired 退休; resigned 辞职; dismissed 辞退');
+
+const fields = z.object({
+  name: z.string().trim().min(1).max(50).describe('Name 姓名'),
+  gender: Gender,
+  idCardNumber: IdCardNumber,
+  birthDate: BirthDate,
+  // Optional fields are described before .optional(): the record schema shows the inner schema as nullable.
+  ethnicity: z.enum(ETHNICITY).describe(`Ethnicity 民族 (GB/T 3304): ${describeCodes(ETHNICITY_CODES)}`).optional(),
+  politicalStatus: z
+    .enum(POLITICAL_STATUS)
+    .describe(`Political status 政治面貌 (GB/T 4762): ${describeCodes(POLITICAL_STATUS_CODES)}`)
+    .optional(),
+  education: z.enum(EDUCATION).describe(`Education 学历 (GB/T 4658): ${describeCodes(EDUCATION_CODES)}`).optional(),
+  phone: Phone.optional(),
+  position: z.string().trim().min(1).max(100).describe('Position 职务, e.g. 中队长').optional(),
+  rank: z.string().trim().min(1).max(100).describe('Rank 职级, e.g. 一级行政执法员').optional(),
+  cadreLevel: CadreLevel,
+  staffingType: StaffingType,
+  hireDate: CalendarDate.describe('Hire date 入职日期 (YYYY-MM-DD)').optional(),
+  employmentStatus: EmploymentStatus,
+  badgeNumber: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Z]{4,20}$/, 'must be 4–20 digits or uppercase letters')
+    .describe('Badge number 胸号 (4–20 digits or uppercase letters)')
+    .optional(),
+});
+
+const OfficerCredentialSummary = z
+  .object({
+    id: z.uuid(),
+    credentialNumber: z.string().describe('Credential number 证件编号'),
+    kind: CredentialKind,
+    status: z.enum(CREDENTIAL_STATUSES).describe('Stored status'),
+    effectiveStatus: EffectiveStatusSchema,
+    expiresOn: CalendarDate.describe('Expires on 有效期至'),
+  })
+  .meta({ id: 'OfficerCredentialSummary' });
+
+const OfficerSummary = z
+  .object({
+    holdsValidCredential: z
+      .boolean()
+      .describe('持证: holds an enforcement credential with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)'),
+    credentials: z.array(OfficerCredentialSummary).describe("The officer's live credentials, latest expiry first"),
+    currentPostStatus: z
+      .null()
+      .describe('Current post status 当前岗位状态 — always null for now: post statuses are not recorded yet'),
+  })
+  .meta({ id: 'OfficerSummary', description: 'Read-only summary 概况, derived when the officer is read' });
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** 执法人员. */
+export const officersCollection = defineCollection({
+  name: 'officers',
+  singular: 'Officer',
+  plural: 'Officers',
+  tag: 'officers',
+  description: 'Law-enforcement officer 执法人员',
+  table: officers,
+  fields,
+  refs: [
+    {
+      field: 'orgUnitId',
+      externalField: 'orgUnitExternalId',
+      target: 'org-units',
+      required: true,
+      description: 'Organisation unit 所属执法机构',
+    },
+  ],
+  pii: [
+    { field: 'idCardNumber', kind: 'id_card' },
+    { field: 'phone', kind: 'phone' },
+  ],
+  filters: {
+    query: {
+      orgUnitId: z.uuid().optional().describe('Only officers of this unit'),
+      employmentStatus: EmploymentStatus.optional().describe('Only officers with this employment status'),
+      staffingType: StaffingType.optional().describe('Only officers of this staffing type'),
+      holdsValidCredential: z
+        .enum(['true', 'false'])
+        .transform((value) => value === 'true')
+        .optional()
+        .describe('true: only officers holding a valid enforcement credential today; false: only those without'),
+      namePrefix: z.string().trim().min(1).max(50).optional().describe('Only officers whose name starts with this'),
+      idCardNumber: z
+        .string()
+        .trim()
+        .min(1)
+        .max(18)
+        .optional()
+        .describe('Only the officers with exactly this ID number (needs the pii:read scope; the look-up is audited like any unmasked read)'),
+    },
+    where(query, { blindIndex, principal, today }) {
+      const { orgUnitId, employmentStatus, staffingType, holdsValidCredential, namePrefix, idCardNumber } = query;
+      if (typeof idCardNumber === 'string' && !principal.scopes.has('pii:read')) throw missingScope('pii:read');
+      const holds = sql`exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(today)})`;
+      return [
+        typeof orgUnitId === 'string' ? eq(officers.orgUnitId, orgUnitId) : undefined,
+        typeof employmentStatus === 'string' ? eq(officers.employmentStatus, employmentStatus) : undefined,
+        typeof staffingType === 'string' ? eq(officers.staffingType, staffingType) : undefined,
+        holdsValidCredential === true ? holds : holdsValidCredential === false ? sql`not ${holds}` : undefined,
+        typeof namePrefix === 'string' ? like(officers.name, `${escapeLike(namePrefix)}%`) : undefined,
+        typeof idCardNumber === 'string' ? eq(officers.idCardNumberHash, blindIndex(idCardNumber)) : undefined,
+      ];
+    },
+  },
+  computed: {
+    shape: { summary: OfficerSummary },
+    async compute(records, { db, today }) {
+      const rows = await db
+        .select({
+          id: credentials.id,
+          officerId: credentials.officerId,
+          credentialNumber: credentials.credentialNumber,
+          kind: credentials.kind,
+          status: credentials.status,
+          issuedOn: credentials.issuedOn,
+          expiresOn: credentials.expiresOn,
+        })
+        .from(credentials)
+        .where(and(inArray(credentials.officerId, records.map((r) => r.id)), isNull(credentials.deletedAt)))
+        .orderBy(desc(credentials.expiresOn), asc(credentials.id));
+      const byOfficer = new Map<string, typeof rows>();
+      for (const row of rows) {
+        const list = byOfficer.get(row.officerId);
+        if (list) list.push(row);
+        else byOfficer.set(row.officerId, [row]);
+      }
+      for (const record of records) {
+        const held = byOfficer.get(record.id) ?? [];
+        record['summary'] = {
+          holdsValidCredential: held.some(
+            (c) => c.kind === 'enforcement' && c.status === 'valid' && c.issuedOn <= today && today <= c.expiresOn,
+          ),
+          credentials: held.map((c) => ({
+            id: c.id,
+            credentialNumber: c.credentialNumber,
+            kind: c.kind,
+            status: c.status,
+            effectiveStatus: effectiveStatusOf(c.status, c.expiresOn, today),
+            expiresOn: c.expiresOn,
+          })),
+          currentPostStatus: null,
+        };
+      }
+    },
+  },
+  async rules(candidate, ctx) {
+    checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
+    if (candidate['employmentStatus'] === 'active') {
+      await assertIdCardNumberFreeAmongActive(ctx.tx, ctx.blindIndex(String(candidate['idCardNumber'])), candidate.id);
+    }
+    // The other side of the credential rule: turning an officer into contract staff while a credential is held.
+    if (candidate['staffingType'] === 'contract' && candidate.id && ctx.previous?.['staffingType'] !== 'contract') {
+      const [held] = await ctx.tx
+        .select({ credentialNumber: credentials.credentialNumber })
+        .from(credentials)
+        .where(
+          and(
+            eq(credentials.officerId, candidate.id),
+            eq(credentials.kind, 'enforcement'),
+            inArray(credentials.status, ['valid', 'suspended']),
+            isNull(credentials.deletedAt),
+          ),
+        )
+        .limit(1);
+      if (held) {
+        throw ruleViolation(
+          '/staffingType',
+          `The officer holds enforcement credential ${held.credentialNumber}; contract and temporary staff cannot hold one (河南省行政执法证件管理办法, 省政府令第180号). Revoke the credential first.`,
+        );
+      }
+    }
+  },
+});
