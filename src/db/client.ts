@@ -72,13 +72,21 @@ export function openPostgres(options: PostgresOptions): Database {
         throw serviceUnavailable(undefined, err);
       }
       let broken: Error | undefined;
+      // While checked out, a client has no pool listener: if its backend dies between two statements
+      // (pg_terminate_backend, idle_in_transaction_session_timeout, a restart) pg emits 'error' on it, and
+      // an 'error' event without a listener crashes the process. Note it here; the next statement fails.
+      const onError = (err: Error) => {
+        broken = err;
+        options.logger?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost in a transaction');
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(drizzlePg(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        if (isConnectionError(err)) broken = err instanceof Error ? err : new Error(String(err));
+        if (broken || isConnectionError(err)) broken ??= err instanceof Error ? err : new Error(String(err));
         else {
           try {
             await client.query('ROLLBACK');
@@ -88,6 +96,7 @@ export function openPostgres(options: PostgresOptions): Database {
         }
         throw err;
       } finally {
+        client.off('error', onError);
         // Passing an error destroys the connection instead of returning a broken one to the pool.
         client.release(broken);
       }

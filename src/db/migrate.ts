@@ -25,6 +25,9 @@ export async function migrate(database: Database, folder = MIGRATIONS_FOLDER): P
   }
   if (!database.pool) throw new Error('database has neither a pool nor a PGlite instance');
   const client = await database.pool.connect();
+  // A checked-out client has no pool listener; without one a dropped connection would crash the process.
+  const onError = () => {};
+  client.on('error', onError);
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
@@ -33,6 +36,7 @@ export async function migrate(database: Database, folder = MIGRATIONS_FOLDER): P
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
+    client.off('error', onError);
     client.release();
   }
 }

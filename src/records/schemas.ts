@@ -44,17 +44,29 @@ export const Problem = z
   .describe('RFC 9457 problem details')
   .meta({ id: 'Problem' });
 
-export const problemResponse = (description: string) => ({
+/** Response headers as @fastify/swagger takes them: a JSON Schema per header, with its description. */
+type ResponseHeaders = Record<string, { type: 'string' | 'integer'; description: string }>;
+
+export const problemResponse = (description: string, headers?: ResponseHeaders) => ({
   description,
+  ...(headers ? { headers } : {}),
   content: { 'application/problem+json': { schema: Problem } },
 });
+
+/** A 503 problem: the database is unreachable (service_unavailable) or too slow (query_timeout). */
+export const unavailableResponse = (description: string) =>
+  problemResponse(description, {
+    'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' },
+  });
 
 /** The error responses every protected route can give. */
 export const commonProblems = {
   400: problemResponse('Invalid request (validation_failed, malformed_json)'),
-  401: problemResponse('Missing, expired or invalid bearer token'),
-  403: problemResponse('Missing scope or region not covered'),
-  503: problemResponse('Database unavailable; retry after the Retry-After seconds'),
+  401: problemResponse('Missing, expired or invalid bearer token (unauthorized)', {
+    'www-authenticate': { type: 'string', description: 'Bearer realm="officer-registry"' },
+  }),
+  403: problemResponse('Missing scope (insufficient_scope) or region not covered (forbidden_region)'),
+  503: unavailableResponse('Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds'),
 } as const;
 
 export const ListQueryBase = {
