@@ -55,7 +55,8 @@ export async function buildApp(options: BuildAppOptions) {
     logger: options.logger ?? false,
     // 1 MiB for ordinary requests; the batch route raises its own limit.
     bodyLimit: 1024 * 1024,
-    requestIdHeader: 'x-request-id',
+    // false: with a header name Fastify takes any value as the id and never calls genReqId, which checks it.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -65,6 +66,8 @@ export async function buildApp(options: BuildAppOptions) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

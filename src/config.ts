@@ -8,7 +8,10 @@ const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 /** One schema for the whole environment (DESIGN §8). No secret has a default. */
 export const ConfigSchema = z
   .object({
-    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    PORT: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535).default(3000),
+    ),
     HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
     DATABASE_URL: z.preprocess(
       emptyAsUndefined,

@@ -67,7 +67,10 @@ export const forbiddenRegion = (regionCode: string, callerRegion: string) =>
   });
 
 export const missingScope = (scope: string) =>
-  new AppError(403, 'insufficient_scope', 'Missing scope', { detail: `This operation needs the scope "${scope}".` });
+  new AppError(403, 'insufficient_scope', 'Missing scope', {
+    detail: `This operation needs the scope "${scope}".`,
+    headers: { 'www-authenticate': `Bearer realm="officer-registry", error="insufficient_scope", scope="${scope}"` },
+  });
 
 export const unauthorized = (detail: string) =>
   new AppError(401, 'unauthorized', 'Unauthorized', {

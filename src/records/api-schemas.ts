@@ -17,7 +17,13 @@ export interface CollectionSchemas {
  * absent values are null) and a JSON merge patch result validates the same way.
  */
 function nullable(schema: z.ZodType): z.ZodType {
-  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType).nullish() : schema;
+  return schema instanceof z.ZodOptional ? describedAs(schema, (schema.unwrap() as z.ZodType).nullish()) : schema;
+}
+
+/** Keeps a description given after `.optional()` when the optional wrapper is replaced. */
+function describedAs(original: z.ZodType, replacement: z.ZodType): z.ZodType {
+  const description = original.description ?? (original instanceof z.ZodOptional ? (original.unwrap() as z.ZodType).description : undefined);
+  return description ? replacement.describe(description) : replacement;
 }
 
 function refInputShape(ref: RefSpec): z.ZodRawShape {
@@ -55,10 +61,10 @@ function outputField(def: CollectionDefinition, key: string, schema: z.ZodType):
     ? z
         .string()
         .describe(
-          `${inner.description ?? key} — personal information: masked (e.g. ${pii.kind === 'id_card' ? '410***********1234' : '138****5678'}) unless the token has pii:read`,
+          `${schema.description ?? inner.description ?? key} — personal information: masked (e.g. ${pii.kind === 'id_card' ? '410***********1234' : '138****5678'}) unless the token has pii:read`,
         )
     : inner;
-  return isOptional ? base.nullable() : base;
+  return isOptional ? describedAs(pii ? base : schema, base.nullable()) : base;
 }
 
 export function buildCollectionSchemas(def: CollectionDefinition): CollectionSchemas {

@@ -64,7 +64,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `create${singular}`,
-        summary: `Create a ${def.tag} record`,
+        summary: `Create one ${def.tag} record`,
         tags,
         body: schemas.body,
         response: { 201: schemas.record, ...commonProblems, 409: conflict, 422: rejected },
@@ -100,7 +100,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: read,
       schema: {
         operationId: `get${singular}`,
-        summary: `Read a ${def.tag} record`,
+        summary: `Read one ${def.tag} record`,
         tags,
         params: IdParams,
         headers: IfNoneMatchHeaders,
@@ -127,7 +127,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `replace${singular}`,
-        summary: `Replace a ${def.tag} record`,
+        summary: `Replace one ${def.tag} record`,
         tags,
         params: IdParams,
         headers: IfMatchHeaders,
@@ -150,7 +150,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `patch${singular}`,
-        summary: `Change some fields of a ${def.tag} record (JSON Merge Patch)`,
+        summary: `Change some fields of one ${def.tag} record (JSON Merge Patch)`,
         tags,
         params: IdParams,
         headers: IfMatchHeaders,
@@ -173,7 +173,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `delete${singular}`,
-        summary: `Delete a ${def.tag} record (a tombstone stays in the change feed)`,
+        summary: `Delete one ${def.tag} record (a tombstone stays in the change feed)`,
         tags,
         params: IdParams,
         headers: IfMatchHeaders,
@@ -195,7 +195,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `upsert${singular}ByExternalId`,
-        summary: `Create or update a ${def.tag} record by the caller's own key (idempotent)`,
+        summary: `Create or update one ${def.tag} record by the caller's own key (idempotent)`,
         description:
           '201 when created, 200 when updated; an unchanged body answers 200 with the same version and writes nothing.',
         tags,
@@ -228,7 +228,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: read,
       schema: {
         operationId: `get${singular}ByExternalId`,
-        summary: `Read a ${def.tag} record by the caller's own key`,
+        summary: `Read one ${def.tag} record by the caller's own key`,
         tags,
         params: ExternalParams,
         headers: IfNoneMatchHeaders,
@@ -248,7 +248,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       config: write,
       schema: {
         operationId: `delete${singular}ByExternalId`,
-        summary: `Delete a ${def.tag} record by the caller's own key`,
+        summary: `Delete one ${def.tag} record by the caller's own key`,
         tags,
         params: ExternalParams,
         headers: IfMatchHeaders,

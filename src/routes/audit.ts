@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
@@ -54,8 +54,9 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
       const q = request.query;
       let before: number | undefined;
       if (q.cursor) {
-        before = Number(Buffer.from(q.cursor, 'base64url').toString('utf8').replace(/^a/, ''));
-        if (!Number.isSafeInteger(before)) throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
+        const match = /^a(\d{1,15})$/.exec(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+        if (!match) throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
+        before = Number(match[1]);
       }
       const rows = await database.db
         .select()
@@ -68,7 +69,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
             q.sub ? eq(auditLog.sub, q.sub) : undefined,
             q.op ? eq(auditLog.op, q.op) : undefined,
             q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
-            q.to ? lte(auditLog.at, new Date(q.to)) : undefined,
+            // Instants are shown to the millisecond but stored to the microsecond: "at or before T" is "before T + 1 ms".
+            q.to ? lt(auditLog.at, new Date(Date.parse(q.to) + 1)) : undefined,
             before !== undefined ? lt(auditLog.id, before) : undefined,
           ),
         )

@@ -1,0 +1,334 @@
+/**
+ * The change feed (DESIGN §4): every committed change in the caller's regions exactly once, in order,
+ * also when concurrent transactions commit out of sequence order.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { collectionRegistry } from '../../src/collections/index.js';
+import { queryRows, type Database } from '../../src/db/client.js';
+import { todayInShanghai } from '../../src/domain/dates.js';
+import { createRecordEngine } from '../../src/records/engine.js';
+import { runWrite, type CallContext } from '../../src/records/write-scope.js';
+import { createPiiCipher } from '../../src/security/pii.js';
+import { bearer, isPostgres, TEST_PII_KEY, useTestApp } from '../support/context.js';
+import {
+  drainFeed,
+  feedHead,
+  givenOrgUnit,
+  problemOf,
+  readFeedPage,
+  type ChangeJson,
+  type RecordJson,
+} from '../support/fixtures.js';
+
+const ctx = useTestApp();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('feed basics', () => {
+  it('each entry’s record equals the record as it was read right after that version was written', async () => {
+    const r = '410601';
+    const headers = await bearer({ region: r });
+    const head = await feedHead(ctx.app, headers);
+    const parent = await givenOrgUnit(ctx.app, headers, r, 'P', { level: 'county' });
+    const asOf: RecordJson[] = [];
+    const read = async (id: string) => (await ctx.app.inject({ method: 'GET', url: `/v1/org-units/${id}`, headers })).json<RecordJson>();
+    const child = await givenOrgUnit(ctx.app, headers, r, 'C', { name: 'v1', level: 'street' });
+    asOf.push(await read(child.id));
+    await ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${child.id}`, headers, payload: { name: 'v2', parentExternalId: 'P' } });
+    asOf.push(await read(child.id));
+    await ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${child.id}`, headers, payload: { parentId: null, parentExternalId: null } });
+    asOf.push(await read(child.id));
+    await ctx.app.inject({ method: 'DELETE', url: `/v1/org-units/${child.id}`, headers });
+
+    const { items } = await drainFeed(ctx.app, headers, { after: head });
+    expect(items.map((i) => [i.externalId, i.version, i.op])).toEqual([
+      ['P', 1, 'upsert'],
+      ['C', 1, 'upsert'],
+      ['C', 2, 'upsert'],
+      ['C', 3, 'upsert'],
+      ['C', 4, 'delete'],
+    ]);
+    expect(items[0]?.record).toEqual(parent);
+    expect(items.slice(1, 4).map((i) => i.record)).toEqual(asOf);
+    expect(asOf[1]).toMatchObject({ parentId: parent.id, parentExternalId: 'P', name: 'v2' });
+    expect(items[4]?.record).toBeNull();
+    for (const item of items) {
+      expect(item).toMatchObject({ collection: 'org-units', regionCode: r });
+      expect(Date.parse(item.changedAt)).not.toBeNaN();
+    }
+    expect(items.map((i) => i.id)).toEqual([parent.id, child.id, child.id, child.id, child.id]);
+  });
+
+  it('filters by collections and refuses an unknown collection', async () => {
+    const r = '410602';
+    const headers = await bearer({ region: r });
+    const head = await feedHead(ctx.app, headers);
+    const unit = await givenOrgUnit(ctx.app, headers, r, 'U');
+    const ours = await drainFeed(ctx.app, headers, { after: head, collections: 'org-units' });
+    expect(ours.items.map((i) => i.id)).toEqual([unit.id]);
+    const spaced = await drainFeed(ctx.app, headers, { after: head, collections: ' org-units , ' });
+    expect(spaced.items.map((i) => i.id)).toEqual([unit.id]);
+
+    // Another registered collection, if any: its filter leaves the org unit out.
+    const other = [...collectionRegistry().keys()].find((name) => name !== 'org-units');
+    if (other) {
+      expect((await drainFeed(ctx.app, headers, { after: head, collections: other })).items).toEqual([]);
+      expect((await drainFeed(ctx.app, headers, { after: head, collections: `${other},org-units` })).items.map((i) => i.id)).toEqual([unit.id]);
+    }
+
+    for (const collections of ['spaceships', 'org-units,spaceships', 'ORG-UNITS']) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/v1/changes?collections=${encodeURIComponent(collections)}`, headers });
+      expect(res.statusCode, collections).toBe(400);
+      expect(problemOf(res)).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path: '/collections', in: 'query' })] });
+    }
+  });
+
+  it('resumes from a cursor: pages join without gaps or repeats, and an empty page keeps the cursor', async () => {
+    const r = '410603';
+    const headers = await bearer({ region: r });
+    const head = await feedHead(ctx.app, headers);
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) ids.push((await givenOrgUnit(ctx.app, headers, r, `U-${n}`)).id);
+
+    const pages: ChangeJson[][] = [];
+    let cursor = head;
+    for (;;) {
+      const page = await readFeedPage(ctx.app, headers, { after: cursor, limit: 2 });
+      if (page.items.length === 0) {
+        expect(page.nextCursor).toBe(cursor);
+        break;
+      }
+      pages.push(page.items);
+      cursor = page.nextCursor;
+    }
+    expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+    const all = pages.flat();
+    expect(all.map((i) => i.id)).toEqual(ids);
+    expect(all.map((i) => i.seq)).toEqual([...all.map((i) => i.seq)].sort((a, b) => a - b));
+
+    // Later changes come after the saved cursor, and only they.
+    await ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${ids[2]}`, headers, payload: { name: 'renamed' } });
+    const later = await drainFeed(ctx.app, headers, { after: cursor });
+    expect(later.items.map((i) => [i.id, i.version])).toEqual([[ids[2], 2]]);
+    // Starting without a cursor reads from the beginning.
+    const fromStart = await drainFeed(ctx.app, headers);
+    expect(fromStart.items.map((i) => i.id)).toEqual([...ids, ids[2]]);
+  });
+
+  it('validates limit', async () => {
+    const headers = await bearer({ region: '410604' });
+    for (const limit of ['0', '1001', 'many']) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/v1/changes?limit=${limit}`, headers });
+      expect(res.statusCode, limit).toBe(400);
+    }
+    const empty = await ctx.app.inject({ method: 'GET', url: '/v1/changes', headers });
+    expect(empty.json()).toEqual({ items: [], nextCursor: expect.any(String) });
+  });
+});
+
+interface Written {
+  id: string;
+  version: number;
+}
+
+describe('exactly once, in order, under concurrent writers', () => {
+  it('a reader following nextCursor while ~20 writers commit sees every change once, in seq order, versions ascending', async () => {
+    const city = '410700';
+    const writers = isPostgres() ? 20 : 6;
+    const rounds = isPostgres() ? 12 : 5;
+    const reader = await bearer({ region: city, scope: 'records:read' });
+    const start = await feedHead(ctx.app, reader);
+
+    const committed: Written[] = [];
+    const record = (id: string | undefined, version: number | undefined) => {
+      if (!id || version === undefined) throw new Error('write answered without id/version');
+      committed.push({ id, version });
+    };
+
+    async function writer(w: number) {
+      const region = `4107${String(w + 1).padStart(2, '0')}`;
+      const headers = await bearer({ region, scope: 'records:write', sub: `writer-${w}` });
+      for (let round = 0; round < rounds; round++) {
+        // Single upserts: a new record, then a change to an older one (so records gain versions).
+        for (const [i, key] of [`S-${round}`, `S-${Math.floor(round / 2)}`].entries()) {
+          const res = await ctx.app.inject({
+            method: 'PUT',
+            url: `/v1/org-units/external/${region}/${key}`,
+            headers,
+            payload: { name: `w${w} r${round} #${i}`, level: 'street' },
+          });
+          if (res.statusCode !== 200 && res.statusCode !== 201) throw new Error(`upsert answered ${res.statusCode}: ${res.body}`);
+          const body = res.json<RecordJson>();
+          record(body.id, body.version);
+        }
+        // A small batch, atomic every other round, touching new and existing records.
+        const res = await ctx.app.inject({
+          method: 'POST',
+          url: '/v1/batch',
+          headers,
+          payload: {
+            atomic: round % 2 === 0,
+            operations: [
+              { op: 'upsert', collection: 'org-units', regionCode: region, externalId: `B-${round}-a`, data: { name: `b${round}`, level: 'street' } },
+              { op: 'upsert', collection: 'org-units', regionCode: region, externalId: `B-${round}-b`, data: { name: `b${round}`, level: 'street' } },
+              { op: 'upsert', collection: 'org-units', regionCode: region, externalId: `S-${round}`, data: { name: `batched ${round}`, level: 'street' } },
+              ...(round > 0 ? [{ op: 'delete', collection: 'org-units', regionCode: region, externalId: `B-${round - 1}-b` }] : []),
+            ],
+          },
+        });
+        if (res.statusCode !== 200) throw new Error(`batch answered ${res.statusCode}: ${res.body}`);
+        for (const result of res.json<{ results: { status: number; id?: string; version?: number }[] }>().results) {
+          if (result.status >= 300) throw new Error(`batch operation failed: ${JSON.stringify(result)}`);
+          record(result.id, result.version);
+        }
+      }
+    }
+
+    let writing = true;
+    const seen: ChangeJson[] = [];
+    const tail = (async () => {
+      let cursor = start;
+      for (;;) {
+        const stillWriting = writing;
+        const page = await readFeedPage(ctx.app, reader, { after: cursor, limit: 37 });
+        seen.push(...page.items);
+        cursor = page.nextCursor;
+        // Once the writers are done and a page comes back empty, everything committed has been read.
+        if (page.items.length === 0) {
+          if (!stillWriting) return;
+          await sleep(2);
+        }
+      }
+    })();
+
+    try {
+      await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
+    } finally {
+      writing = false;
+    }
+    await tail;
+
+    const key = (c: Written) => `${c.id}@${c.version}`;
+    const expected = new Set(committed.map(key));
+    expect(expected.size).toBe(committed.length); // every write made a new version
+    const seenKeys = seen.map(key);
+    expect(new Set(seenKeys).size, 'no change seen twice').toBe(seenKeys.length);
+    expect([...expected].filter((k) => !seenKeys.includes(k)), 'no committed change skipped').toEqual([]);
+    expect(seenKeys.filter((k) => !expected.has(k)), 'nothing seen that was not written').toEqual([]);
+
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).toBeGreaterThan(seen[i - 1]!.seq);
+    const versions = new Map<string, number[]>();
+    for (const item of seen) versions.set(item.id, [...(versions.get(item.id) ?? []), item.version]);
+    for (const [id, list] of versions) expect(list, id).toEqual(list.map((_, i) => i + 1));
+    expect(seen.length).toBe(writers * rounds * 5 + writers * (rounds - 1));
+  });
+});
+
+describe.skipIf(!isPostgres())('a transaction that commits late is not skipped (PostgreSQL)', () => {
+  const engineFor = () => createRecordEngine({ database: ctx.database, registry: collectionRegistry(), cipher: createPiiCipher(TEST_PII_KEY) });
+  const callFor = (region: string, sub: string): CallContext => ({
+    principal: { sub, clientId: 'feed-test', scopes: new Set(['records:read', 'records:write']), region, exp: Math.floor(Date.now() / 1000) + 600 },
+    requestId: `${sub}-request`,
+    today: todayInShanghai(),
+  });
+
+  /** Sessions of this database waiting for a lock (B queued behind A). */
+  const lockWaiters = async () =>
+    Number(
+      (
+        await queryRows<{ n: number }>(
+          ctx.database.db,
+          sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        )
+      )[0]?.n,
+    );
+
+  /**
+   * Runs an engine upsert in its own transaction (its own pool connection), pausing at `where`: after the
+   * record is written but before the feed row is added, or after everything (feed row included) just
+   * before COMMIT. Returns when paused, with a function that lets it finish.
+   */
+  async function pausedWrite(where: 'before-feed' | 'before-commit', region: string, key: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    const held: Database = {
+      ...ctx.database,
+      transaction: (fn) =>
+        ctx.database.transaction(async (tx) => {
+          const result = await fn(tx);
+          if (where === 'before-commit') {
+            paused();
+            await gate;
+          }
+          return result;
+        }),
+    };
+    const engine = engineFor();
+    const def = engine.definition('org-units');
+    const done = runWrite(held, callFor(region, 'writer-a'), async (scope) => {
+      const outcome = await engine.upsert(scope, def, region, key, { name: `held ${key}`, level: 'street' }, undefined);
+      if (where === 'before-feed') {
+        paused();
+        await gate;
+      }
+      return outcome;
+    });
+    await Promise.race([reached, done]);
+    return { release, done };
+  }
+
+  it.each(['before-commit', 'before-feed'] as const)(
+    'A pauses %s, B writes and commits meanwhile; a reader between them still gets A after it commits',
+    async (where) => {
+      const city = where === 'before-commit' ? '410800' : '410900';
+      const [ra, rb] = [`${city.slice(0, 4)}01`, `${city.slice(0, 4)}02`];
+      const reader = await bearer({ region: city, scope: 'records:read' });
+      const start = await feedHead(ctx.app, reader);
+
+      const a = await pausedWrite(where, ra, 'A');
+      const b = ctx.app.inject({
+        method: 'PUT',
+        url: `/v1/org-units/external/${rb}/B`,
+        headers: await bearer({ region: rb, scope: 'records:write' }),
+        payload: { name: 'B', level: 'street' },
+      });
+      // Let B go as far as it can while A is open: to its commit, or until it waits for a lock A holds.
+      const bFinished = b.then(() => true);
+      for (let i = 0; i < 250; i++) {
+        if (await Promise.race([bFinished, sleep(10).then(() => false)])) break;
+        if ((await lockWaiters()) > 0) break;
+      }
+      const between = await readFeedPage(ctx.app, reader, { after: start });
+      a.release();
+      const [aOutcome, bRes] = await Promise.all([a.done, b]);
+      expect(bRes.statusCode, bRes.body).toBe(201);
+      const rest = await drainFeed(ctx.app, reader, { after: between.nextCursor });
+
+      const seen = [...between.items, ...rest.items];
+      expect(seen.map((i) => `${i.externalId}@${i.version}`).sort()).toEqual(['A@1', 'B@1']);
+      expect(seen.find((i) => i.externalId === 'A')?.id).toBe(aOutcome.row.id);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!.seq).toBeGreaterThan(seen[i - 1]!.seq);
+      if (where === 'before-feed') {
+        // A had not taken a sequence number yet: B committed first and was already visible.
+        expect(between.items.map((i) => i.externalId)).toEqual(['B']);
+      }
+    },
+  );
+});
+
+describe('region scope of the feed', () => {
+  it('shows a caller only the changes of regions it covers', async () => {
+    const mine = await bearer({ region: '410605' });
+    const theirs = await bearer({ region: '410606' });
+    const headMine = await feedHead(ctx.app, mine);
+    const headTheirs = await feedHead(ctx.app, theirs);
+    const a = await givenOrgUnit(ctx.app, mine, '410605', 'MINE');
+    await givenOrgUnit(ctx.app, theirs, '410606', 'THEIRS');
+    expect((await drainFeed(ctx.app, mine, { after: headMine })).items.map((i) => i.id)).toEqual([a.id]);
+    expect((await drainFeed(ctx.app, theirs, { after: headTheirs })).items.map((i) => i.externalId)).toEqual(['THEIRS']);
+  });
+});
+
