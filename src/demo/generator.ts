@@ -1,0 +1,567 @@
+// Demo and benchmark data: Henan org units, officers and their credentials as POST /v1/batch operations.
+// Pure and deterministic: the same seed (and, for credentials, the same `today`) gives the same operations,
+// byte for byte, on every machine. No I/O, no clock, no Math.random.
+import { makeCreditCode } from '../domain/credit-code.js';
+import { addDays, daysBetween } from '../domain/dates.js';
+import { makeIdCardNumber } from '../domain/id-card.js';
+
+/** One `POST /v1/batch` upsert, exactly as the API takes it. */
+export interface UpsertOperation {
+  op: 'upsert';
+  collection: string;
+  regionCode: string;
+  externalId: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * A reference that cannot be given by externalId because its target lives in another region (keys resolve in
+ * the referring record's region): the writer looks the target's id up and sets `field` before sending.
+ */
+export interface CrossRegionLink {
+  collection: string;
+  regionCode: string;
+  externalId: string;
+  field: string;
+  target: { collection: string; regionCode: string; externalId: string };
+}
+
+export type Seed = number | string;
+
+// ---- PRNG ---------------------------------------------------------------------------------------
+
+/** 32-bit FNV-1a of a string: turns a seed (and a stream name) into PRNG state. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer in [min, max], both inclusive. */
+  int(min: number, max: number): number;
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+  /** Picks a value with probability proportional to its weight. */
+  weighted<T>(entries: readonly (readonly [T, number])[]): T;
+}
+
+/** mulberry32, seeded by hashing `seed` and the stream name: independent streams per record. */
+export function createRng(seed: Seed, stream = ''): Rng {
+  let state = hash32(`${String(seed)}|${stream}`);
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  return {
+    next,
+    int,
+    chance: (p) => next() < p,
+    pick<T>(items: readonly T[]): T {
+      if (items.length === 0) throw new RangeError('pick from an empty list');
+      return items[int(0, items.length - 1)]!;
+    },
+    weighted<T>(entries: readonly (readonly [T, number])[]): T {
+      const total = entries.reduce((sum, [, w]) => sum + w, 0);
+      let r = next() * total;
+      for (const [value, w] of entries) {
+        r -= w;
+        if (r < 0) return value;
+      }
+      return entries[entries.length - 1]![0];
+    },
+  };
+}
+
+// ---- geography and org units ----------------------------------------------------------------------
+
+export interface DemoDistrict {
+  code: string;
+  name: string;
+  streets: readonly string[];
+}
+
+export interface DemoCity {
+  code: string;
+  name: string;
+  /** Prefix of the city platform's own keys, e.g. ZZ-OFF-000123. */
+  keyPrefix: string;
+  /** Share of the officers working in this city. */
+  weight: number;
+  districts: readonly DemoDistrict[];
+}
+
+/** Zhengzhou with four districts, and two more Henan cities (GB/T 2260 codes). */
+export const DEMO_CITIES: readonly DemoCity[] = [
+  {
+    code: '410100',
+    name: '郑州市',
+    keyPrefix: 'ZZ',
+    weight: 6,
+    districts: [
+      { code: '410102', name: '中原区', streets: ['林山寨街道', '建设路街道'] },
+      { code: '410103', name: '二七区', streets: ['五里堡街道', '大学路街道'] },
+      { code: '410104', name: '管城回族区', streets: ['北下街街道'] },
+      { code: '410105', name: '金水区', streets: ['经八路街道', '花园路街道', '丰产路街道'] },
+    ],
+  },
+  {
+    code: '410300',
+    name: '洛阳市',
+    keyPrefix: 'LY',
+    weight: 2,
+    districts: [{ code: '410305', name: '涧西区', streets: ['重庆路街道', '湖北路街道'] }],
+  },
+  {
+    code: '410700',
+    name: '新乡市',
+    keyPrefix: 'XX',
+    weight: 2,
+    districts: [{ code: '410702', name: '红旗区', streets: ['渠东街道', '西街街道'] }],
+  },
+];
+
+export type OrgUnitLevel = 'province' | 'city' | 'county' | 'street';
+
+/** A unit officers can be assigned to (enforcement units, not the administrative bureaus). */
+export interface Workplace {
+  regionCode: string;
+  externalId: string;
+  level: OrgUnitLevel;
+  cityCode: string;
+  keyPrefix: string;
+  /** Relative share of the city's officers. */
+  weight: number;
+}
+
+export interface OrgUnitPlan {
+  operations: UpsertOperation[];
+  /** District bureaus under their city bureau (another region): set `parentId` once the city bureau exists. */
+  links: CrossRegionLink[];
+  workplaces: Workplace[];
+}
+
+/**
+ * The org-unit tree: per city a 城市管理局 (level city) with its 综合执法支队; per district a 城市管理局 (level
+ * county, under the city bureau by `parentId`, see `links`) with its 执法大队 and one 中队 per street (level street,
+ * in the district's region). Parents in the same region are given by `parentExternalId`.
+ */
+export function demoOrgUnits(cities: readonly DemoCity[] = DEMO_CITIES): OrgUnitPlan {
+  const operations: UpsertOperation[] = [];
+  const links: CrossRegionLink[] = [];
+  const workplaces: Workplace[] = [];
+  let creditSerial = 0;
+  const unit = (
+    city: DemoCity,
+    regionCode: string,
+    externalId: string,
+    name: string,
+    level: OrgUnitLevel,
+    parentExternalId: string | undefined,
+    withCreditCode: boolean,
+  ) => {
+    const data: Record<string, unknown> = { name, level };
+    if (parentExternalId) data['parentExternalId'] = parentExternalId;
+    // 1 机构编制 / 1 机关: the credit code of a government department.
+    if (withCreditCode) {
+      data['unifiedSocialCreditCode'] = makeCreditCode({
+        registrationDept: '1',
+        orgCategory: '1',
+        regionCode,
+        serial: 5_000_000 + Number(regionCode.slice(2)) * 10 + ++creditSerial,
+      });
+    }
+    operations.push({ op: 'upsert', collection: 'org-units', regionCode, externalId, data });
+    return externalId;
+  };
+
+  for (const city of cities) {
+    const p = city.keyPrefix;
+    let n = 0;
+    const key = () => `${p}-ORG-${String(++n).padStart(3, '0')}`;
+    const bureau = unit(city, city.code, key(), `${city.name}城市管理局`, 'city', undefined, true);
+    const detachment = unit(city, city.code, key(), `${city.name}城市管理综合执法支队`, 'city', bureau, true);
+    workplaces.push({ regionCode: city.code, externalId: detachment, level: 'city', cityCode: city.code, keyPrefix: p, weight: 4 });
+    for (const district of city.districts) {
+      const districtBureau = unit(city, district.code, key(), `${city.name}${district.name}城市管理局`, 'county', undefined, true);
+      links.push({
+        collection: 'org-units',
+        regionCode: district.code,
+        externalId: districtBureau,
+        field: 'parentId',
+        target: { collection: 'org-units', regionCode: city.code, externalId: bureau },
+      });
+      const brigade = unit(city, district.code, key(), `${city.name}${district.name}城市管理执法大队`, 'county', districtBureau, false);
+      workplaces.push({ regionCode: district.code, externalId: brigade, level: 'county', cityCode: city.code, keyPrefix: p, weight: 3 });
+      for (const street of district.streets) {
+        const squad = unit(city, district.code, key(), `${district.name}${street}城市管理执法中队`, 'street', brigade, false);
+        workplaces.push({ regionCode: district.code, externalId: squad, level: 'street', cityCode: city.code, keyPrefix: p, weight: 2 });
+      }
+    }
+  }
+  return { operations, links, workplaces };
+}
+
+// ---- people -----------------------------------------------------------------------------------
+
+// Common surnames, roughly by frequency (王李张刘 lead in Henan too); earlier ones get more weight.
+const SURNAMES = [
+  '王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '胡', '朱', '高', '林', '何', '郭', '马', '罗',
+  '梁', '宋', '郑', '谢', '韩', '唐', '冯', '于', '董', '肖', '程', '曹', '袁', '邓', '许', '傅', '沈', '曾', '彭', '吕',
+  '苏', '卢', '蒋', '蔡', '贾', '丁', '魏', '薛', '叶', '阎', '余', '潘', '杜', '戴', '夏', '钟', '汪', '田', '任', '姜',
+  '范', '方', '石', '姚', '谭', '廖', '邹', '熊', '金', '陆', '郝', '孔', '白', '崔', '康', '毛', '邱', '秦', '江', '史',
+  '顾', '侯', '邵', '孟', '龙', '万', '段', '雷', '钱', '汤', '尹', '常', '武', '乔', '贺', '龚', '文', '牛', '申', '楚',
+] as const;
+const SURNAME_WEIGHTS = SURNAMES.map((s, i) => [s, i < 4 ? 8 : i < 10 ? 4 : i < 30 ? 2 : 1] as const);
+
+const MALE_CHARS = [
+  '伟', '强', '磊', '军', '勇', '杰', '涛', '斌', '超', '明', '刚', '平', '辉', '鹏', '华', '飞', '鑫', '波', '宁', '浩',
+  '凯', '健', '俊', '帆', '旭', '宇', '林', '峰', '建', '国', '志', '永', '海', '东', '亮', '新', '振', '晓', '文', '博',
+] as const;
+const FEMALE_CHARS = [
+  '芳', '娜', '敏', '静', '丽', '艳', '娟', '霞', '燕', '玲', '婷', '雪', '慧', '颖', '琳', '倩', '洁', '萍', '红', '梅',
+  '晶', '莉', '欣', '悦', '佳', '璐', '丹', '月', '秀', '兰',
+] as const;
+
+export function chineseName(rng: Rng, gender: '1' | '2'): string {
+  const chars = gender === '1' ? MALE_CHARS : FEMALE_CHARS;
+  const surname = rng.weighted(SURNAME_WEIGHTS);
+  return rng.chance(0.3) ? surname + rng.pick(chars) : surname + rng.pick(chars) + rng.pick(chars);
+}
+
+const PHONE_PREFIXES = ['133', '135', '136', '137', '138', '139', '150', '151', '152', '158', '159', '177', '186', '187', '188', '199'] as const;
+
+export function mobilePhone(rng: Rng): string {
+  return rng.pick(PHONE_PREFIXES) + String(rng.int(0, 99_999_999)).padStart(8, '0');
+}
+
+// Birth dates 1965-01-01 … 2000-12-31, and 500 sequence slots per day (odd = male, even = female).
+const BIRTH_FIRST = '1965-01-01';
+const BIRTH_DAYS = daysBetween(BIRTH_FIRST, '2000-12-31') + 1; // 13 149
+const ID_SPACE = BIRTH_DAYS * 500; // 6 574 500 distinct (birth date, slot) pairs
+// A prime that does not divide ID_SPACE (= 2²·3³·5³·487), so i ↦ (stride·i + offset) mod ID_SPACE is a bijection.
+const ID_STRIDE = 1_000_003;
+
+/**
+ * Birth date and sequence of officer number `index`: an affine bijection over (birth date, slot), so any set of
+ * distinct indexes (any runs, any seed) gets distinct ID numbers — up to 6.5 million officers.
+ */
+function identitySlot(seed: Seed, index: number): { birthDate: string; slot: number } {
+  const offset = hash32(`${String(seed)}|identity`) % ID_SPACE;
+  const p = (((index % ID_SPACE) * ID_STRIDE) % ID_SPACE + offset) % ID_SPACE;
+  return { birthDate: addDays(BIRTH_FIRST, p % BIRTH_DAYS), slot: Math.floor(p / BIRTH_DAYS) };
+}
+
+export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
+export const STAFFING_TYPES = ['civil_servant', 'civil_servant_managed', 'public_institution', 'contract'] as const;
+export const EMPLOYMENT_STATUSES = ['active', 'transferred', 'retired', 'resigned', 'dismissed'] as const;
+export type CadreLevel = (typeof CADRE_LEVELS)[number];
+export type StaffingType = (typeof STAFFING_TYPES)[number];
+export type EmploymentStatus = (typeof EMPLOYMENT_STATUSES)[number];
+
+const POSITIONS: Record<OrgUnitLevel, Record<CadreLevel, readonly string[]>> = {
+  province: { division_or_above: ['总队长'], section: ['处长'], none: ['执法队员'] },
+  city: { division_or_above: ['支队长', '副支队长', '政委'], section: ['科长', '副科长', '直属大队长'], none: ['执法队员', '科员', '内勤'] },
+  county: { division_or_above: ['大队长', '政委'], section: ['副大队长', '科长', '中队长'], none: ['执法队员', '科员', '内勤'] },
+  street: { division_or_above: ['中队长'], section: ['中队长', '副中队长'], none: ['执法队员', '执法队员', '内勤'] },
+};
+
+// 公务员职级 (公务员职务与职级并行规定, 2019) for 公务员 and 参公; posts for 事业编制.
+const CIVIL_SERVANT_RANKS: Record<CadreLevel, readonly string[]> = {
+  division_or_above: ['一级调研员', '二级调研员', '三级调研员', '四级调研员'],
+  section: ['一级主任科员', '二级主任科员', '三级主任科员', '四级主任科员'],
+  none: ['一级科员', '二级科员', '四级主任科员'],
+};
+const INSTITUTION_RANKS: Record<CadreLevel, readonly string[]> = {
+  division_or_above: ['管理岗位五级'],
+  section: ['管理岗位七级', '管理岗位八级'],
+  none: ['管理岗位九级', '专业技术岗位十二级'],
+};
+
+const CADRE_BY_LEVEL: Record<OrgUnitLevel, readonly (readonly [CadreLevel, number])[]> = {
+  province: [['division_or_above', 10], ['section', 30], ['none', 60]],
+  city: [['division_or_above', 6], ['section', 20], ['none', 74]],
+  county: [['division_or_above', 3], ['section', 15], ['none', 82]],
+  street: [['section', 8], ['none', 92]],
+};
+
+/** What a generated officer is, beside its operation: the tests and the credential generator read these. */
+export interface OfficerTraits {
+  index: number;
+  gender: '1' | '2';
+  birthDate: string;
+  staffingType: StaffingType;
+  cadreLevel: CadreLevel;
+  employmentStatus: EmploymentStatus;
+  hireDate: string;
+  cityKeyPrefix: string;
+}
+
+export interface GeneratedOfficer {
+  operation: UpsertOperation;
+  traits: OfficerTraits;
+}
+
+export interface OfficerOptions {
+  seed: Seed;
+  /** Number of officers. */
+  count: number;
+  /** Index of the first officer: distinct indexes give distinct keys, ID numbers and badge numbers. */
+  start?: number;
+  /** Units the officers work in (from `demoOrgUnits().workplaces`). */
+  workplaces: readonly Workplace[];
+  /** Put before every key, e.g. `B2-` for a fresh set of keys per benchmark run. */
+  keyPrefix?: string;
+}
+
+const HIRE_CEILING = '2025-12-31';
+const CITY_WEIGHTS = new Map(DEMO_CITIES.map((c) => [c.code, c.weight]));
+const weightCache = new WeakMap<readonly Workplace[], (readonly [Workplace, number])[]>();
+
+/** Each city gets its share of officers whatever its number of units; within a city, by the units' weights. */
+function workplaceWeights(workplaces: readonly Workplace[]): (readonly [Workplace, number])[] {
+  let weights = weightCache.get(workplaces);
+  if (!weights) {
+    const perCity = new Map<string, number>();
+    for (const w of workplaces) perCity.set(w.cityCode, (perCity.get(w.cityCode) ?? 0) + w.weight);
+    weights = workplaces.map((w) => [w, ((CITY_WEIGHTS.get(w.cityCode) ?? 1) * w.weight) / perCity.get(w.cityCode)!] as const);
+    weightCache.set(workplaces, weights);
+  }
+  return weights;
+}
+
+/** Officer number `index`: a function of (seed, index) alone, so any slice of a large set can be made alone. */
+export function generateOfficer(seed: Seed, index: number, workplaces: readonly Workplace[], keyPrefix = ''): GeneratedOfficer {
+  if (workplaces.length === 0) throw new RangeError('officers need at least one workplace');
+  const rng = createRng(seed, `officer:${index}`);
+  const place = rng.weighted(workplaceWeights(workplaces));
+
+  const gender: '1' | '2' = rng.chance(0.72) ? '1' : '2';
+  const { birthDate, slot } = identitySlot(seed, index);
+  // Born in the unit's own district, or for city units in one of the city's districts.
+  const city = DEMO_CITIES.find((c) => c.code === place.cityCode);
+  const addressCode = place.level === 'city' && city && city.districts.length > 0 ? rng.pick(city.districts).code : place.regionCode;
+  const idCardNumber = makeIdCardNumber({ addressCode, birthDate, sequence: gender === '1' ? slot * 2 + 1 : slot * 2 });
+
+  const staffingType = rng.weighted<StaffingType>([
+    ['civil_servant', 58],
+    ['civil_servant_managed', 20],
+    ['public_institution', 14],
+    ['contract', 8],
+  ]);
+  const cadreLevel: CadreLevel = staffingType === 'contract' ? 'none' : rng.weighted(CADRE_BY_LEVEL[place.level]);
+  const position = staffingType === 'contract' ? rng.pick(['内勤', '综合文员', '执法辅助']) : rng.pick(POSITIONS[place.level][cadreLevel]);
+  const rank =
+    staffingType === 'contract'
+      ? undefined
+      : rng.pick(staffingType === 'public_institution' ? INSTITUTION_RANKS[cadreLevel] : CIVIL_SERVANT_RANKS[cadreLevel]);
+
+  // Hired between 20 and 32; never after the ceiling (keeps the data independent of the day it is made).
+  let hireDate = addDays(birthDate, 20 * 365 + rng.int(0, 12 * 365));
+  if (hireDate > HIRE_CEILING) hireDate = addDays(HIRE_CEILING, -rng.int(0, 400));
+  const employmentStatus: EmploymentStatus =
+    birthDate <= '1966-06-30' && rng.chance(0.5)
+      ? 'retired'
+      : rng.weighted<EmploymentStatus>([
+          ['active', 95],
+          ['transferred', 2.5],
+          ['resigned', 1.5],
+          ['dismissed', 0.5],
+        ]);
+
+  const data: Record<string, unknown> = {
+    name: chineseName(rng, gender),
+    gender,
+    idCardNumber,
+    birthDate,
+    orgUnitExternalId: place.externalId,
+    position,
+    cadreLevel,
+    staffingType,
+    hireDate,
+    employmentStatus,
+    badgeNumber: `${place.regionCode}${String(index + 1).padStart(5, '0')}`,
+  };
+  if (rank) data['rank'] = rank;
+  if (rng.chance(0.97)) data['ethnicity'] = rng.weighted([['01', 94], ['03', 4], ['11', 1], ['02', 0.5], ['08', 0.5]] as const);
+  if (rng.chance(0.98)) {
+    const young = birthDate >= '1993-01-01';
+    data['politicalStatus'] = rng.weighted([['01', young ? 35 : 62], ['02', 4], ['03', young ? 30 : 2], ['13', young ? 31 : 32]] as const);
+  }
+  if (rng.chance(0.95)) {
+    data['education'] = rng.weighted([['21', 52], ['31', 24], ['14', 10], ['20', 3], ['41', 4], ['61', 5], ['47', 2]] as const);
+  }
+  if (rng.chance(0.92)) data['phone'] = mobilePhone(rng);
+
+  const externalId = `${keyPrefix}${place.keyPrefix}-OFF-${String(index + 1).padStart(6, '0')}`;
+  return {
+    operation: { op: 'upsert', collection: 'officers', regionCode: place.regionCode, externalId, data },
+    traits: { index, gender, birthDate, staffingType, cadreLevel, employmentStatus, hireDate, cityKeyPrefix: place.keyPrefix },
+  };
+}
+
+export function generateOfficers(options: OfficerOptions): GeneratedOfficer[] {
+  const start = options.start ?? 0;
+  const out: GeneratedOfficer[] = [];
+  for (let i = 0; i < options.count; i++) out.push(generateOfficer(options.seed, start + i, options.workplaces, options.keyPrefix));
+  return out;
+}
+
+/** Just the batch operations of `generateOfficers`. */
+export function officerOps(options: OfficerOptions): UpsertOperation[] {
+  return generateOfficers(options).map((o) => o.operation);
+}
+
+/** The same officers as `officerOps`, `chunkSize` at a time: for sets too large to hold at once (10⁶ for cases). */
+export function* officerChunks(options: OfficerOptions & { chunkSize?: number }): Generator<UpsertOperation[]> {
+  const start = options.start ?? 0;
+  const chunkSize = options.chunkSize ?? 1000;
+  for (let offset = 0; offset < options.count; offset += chunkSize) {
+    yield officerOps({ ...options, start: start + offset, count: Math.min(chunkSize, options.count - offset) });
+  }
+}
+
+// ---- credentials ------------------------------------------------------------------------------
+
+/** 河南省行政执法证 and 河南省行政执法监督证 are both issued by the provincial government (省政府令第180号 art. 5). */
+export const ISSUING_AUTHORITY = '河南省人民政府';
+const VALIDITY_DAYS = 5 * 365 + 1;
+
+export interface CredentialOptions {
+  seed: Seed;
+  officers: readonly GeneratedOfficer[];
+  /** YYYY-MM-DD: expiry dates are placed relative to this day. */
+  today: string;
+  /** Mark exactly one valid enforcement credential `suspended` (the demo); off for benchmark sets. */
+  oneSuspended?: boolean;
+}
+
+/**
+ * Credentials of the given officers. Active career staff hold one enforcement credential (about 6% of them expire
+ * within 60 days, about 5% expired already, a few were lost or revoked and replaced, a few are not issued yet);
+ * division-level cadres mostly hold a supervision credential too. Contract staff never hold an enforcement
+ * credential; officers who left have theirs revoked. At most one `valid` credential of a kind per officer.
+ */
+export function credentialOps(options: CredentialOptions): UpsertOperation[] {
+  const { seed, today } = options;
+  const out: UpsertOperation[] = [];
+  let suspendedLeft = options.oneSuspended ? 1 : 0;
+  for (const officer of options.officers) {
+    const { traits, operation } = officer;
+    if (traits.staffingType === 'contract') continue;
+    const rng = createRng(seed, `credentials:${traits.index}`);
+    const number = String(traits.index + 1).padStart(6, '0');
+    let serial = 0;
+    const add = (kind: 'enforcement' | 'supervision', issuedOn: string, expiresOn: string, status: string) => {
+      const suffix = ++serial;
+      out.push({
+        op: 'upsert',
+        collection: 'credentials',
+        regionCode: operation.regionCode,
+        externalId: `${operation.externalId.replace('-OFF-', '-CRD-')}-${suffix}`,
+        data: {
+          officerExternalId: operation.externalId,
+          // 执 (enforcement) / 监 (supervision) in Latin letters, the officer's region, the officer, the issue.
+          credentialNumber: `${kind === 'enforcement' ? 'ZF' : 'JD'}${operation.regionCode}${number}${suffix}`,
+          kind,
+          issuingAuthority: ISSUING_AUTHORITY,
+          issuedOn,
+          expiresOn,
+          status,
+        },
+      });
+    };
+    const validity = (expiresOn: string) => {
+      const issuedOn = addDays(expiresOn, -VALIDITY_DAYS);
+      return issuedOn < traits.hireDate ? { issuedOn: traits.hireDate, expiresOn: addDays(traits.hireDate, VALIDITY_DAYS) } : { issuedOn, expiresOn };
+    };
+
+    if (traits.employmentStatus !== 'active') {
+      // Left the service: the credential was recalled.
+      const { issuedOn, expiresOn } = validity(addDays(today, -rng.int(30, 900)));
+      add('enforcement', issuedOn, expiresOn, 'revoked');
+      continue;
+    }
+    if (daysBetween(traits.hireDate, today) < 365 && rng.chance(0.5)) continue; // newly hired, not issued yet
+    if (rng.chance(0.02)) continue; // awaiting the next issue round
+
+    const situation = rng.weighted([
+      ['current', 84],
+      ['expiring', 6],
+      ['expired', 5],
+      ['replaced', 5],
+    ] as const);
+    if (situation === 'replaced') {
+      // An earlier card was lost or revoked, then a new one issued.
+      const current = validity(addDays(today, rng.int(200, 1500)));
+      const earlier = addDays(current.issuedOn, -rng.int(400, 900));
+      if (earlier >= traits.hireDate) add('enforcement', earlier, addDays(current.issuedOn, -1), rng.chance(0.5) ? 'lost' : 'revoked');
+      add('enforcement', current.issuedOn, current.expiresOn, 'valid');
+    } else {
+      const expiresOn =
+        situation === 'expiring'
+          ? addDays(today, rng.int(1, 60))
+          : situation === 'expired'
+            ? addDays(today, -rng.int(1, 400))
+            : addDays(today, rng.int(61, VALIDITY_DAYS - 30));
+      const { issuedOn, expiresOn: until } = validity(expiresOn);
+      const status = situation === 'current' && suspendedLeft > 0 ? 'suspended' : 'valid';
+      if (status === 'suspended') suspendedLeft--;
+      add('enforcement', issuedOn, until, status);
+    }
+    if (traits.cadreLevel === 'division_or_above' && rng.chance(0.8)) {
+      const { issuedOn, expiresOn } = validity(addDays(today, rng.int(61, VALIDITY_DAYS - 30)));
+      add('supervision', issuedOn, expiresOn, 'valid');
+    }
+  }
+  return out;
+}
+
+// ---- the demo set -----------------------------------------------------------------------------
+
+export interface DemoDatasetOptions {
+  seed?: Seed;
+  /** Number of officers; about 300 for the demo. */
+  officers?: number;
+  /** YYYY-MM-DD; credentials' expiry dates are placed relative to it. */
+  today: string;
+}
+
+export interface DemoDataset {
+  seed: Seed;
+  today: string;
+  orgUnits: UpsertOperation[];
+  officers: UpsertOperation[];
+  credentials: UpsertOperation[];
+  /** References across regions, resolved by the writer (see `CrossRegionLink`). */
+  links: CrossRegionLink[];
+  /** The generated officers with their traits, in the order of `officers`. */
+  people: GeneratedOfficer[];
+}
+
+export const DEFAULT_SEED = 20_240_601;
+
+/** Org units, ~300 officers and their credentials, in the order they must be written. */
+export function demoDataset(options: DemoDatasetOptions): DemoDataset {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const units = demoOrgUnits();
+  const people = generateOfficers({ seed, count: options.officers ?? 300, workplaces: units.workplaces });
+  return {
+    seed,
+    today: options.today,
+    orgUnits: units.operations,
+    officers: people.map((p) => p.operation),
+    credentials: credentialOps({ seed, officers: people, today: options.today, oneSuspended: true }),
+    links: units.links,
+    people,
+  };
+}
