@@ -10,3 +10,7 @@ $$;
 --> statement-breakpoint
 CREATE TRIGGER audit_log_no_update_or_delete BEFORE UPDATE OR DELETE ON "audit_log"
   FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+--> statement-breakpoint
+-- TRUNCATE fires no row trigger: guard it with a statement trigger.
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON "audit_log"
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();

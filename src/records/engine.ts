@@ -1,4 +1,4 @@
-import { and, arrayContains, eq, gt, gte, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
 import { auditLog } from '../db/schema/index.js';
@@ -408,8 +408,7 @@ export function createRecordEngine(deps: EngineDeps) {
       isNull(table.deletedAt),
       regionFilter(table.regionCode, call.principal.region, query.regionCode),
       query.externalId ? eq(table.externalId, query.externalId) : undefined,
-      // The API shows instants to the millisecond while PostgreSQL keeps microseconds: "after T" means from T + 1 ms.
-      query.updatedAfter ? gte(table.updatedAt, new Date(Date.parse(query.updatedAfter) + 1)) : undefined,
+      query.updatedAfter ? gt(table.updatedAt, new Date(query.updatedAfter)) : undefined,
       query.cursor ? gt(table.id, decodeCursor(query.cursor)) : undefined,
       ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v), principal: call.principal, today: call.today }) ?? []),
     ];

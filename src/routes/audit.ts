@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
@@ -69,8 +69,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
             q.sub ? eq(auditLog.sub, q.sub) : undefined,
             q.op ? eq(auditLog.op, q.op) : undefined,
             q.from ? gte(auditLog.at, new Date(q.from)) : undefined,
-            // Instants are shown to the millisecond but stored to the microsecond: "at or before T" is "before T + 1 ms".
-            q.to ? lt(auditLog.at, new Date(Date.parse(q.to) + 1)) : undefined,
+            q.to ? lte(auditLog.at, new Date(q.to)) : undefined,
             before !== undefined ? lt(auditLog.id, before) : undefined,
           ),
         )

@@ -16,7 +16,7 @@ export const changes = pgTable(
     regionCode: varchar('region_code', { length: 6 }).notNull(),
     op: text('op').notNull(),
     version: integer('version').notNull(),
-    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     /** The stored row as of this version (personal data still encrypted), rendered per reader. */
     record: jsonb('record'),
   },
@@ -37,7 +37,7 @@ export const auditLog = pgTable(
   'audit_log',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    at: timestamp('at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     sub: text('sub').notNull(),
     clientId: text('client_id'),
     callerRegion: varchar('caller_region', { length: 6 }).notNull(),
