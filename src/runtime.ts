@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.js';
 import { openPglite, openPostgres, type Database } from './db/client.js';
+import { lockDataDir } from './db/pglite-lock.js';
 import { loadOrCreateDevKeys } from './security/dev-keys.js';
 
 export interface Runtime {
@@ -41,7 +42,24 @@ export async function openRuntime(config: Config, logger?: FastifyBaseLogger): P
     );
   }
   await mkdir(config.PGLITE_DIR, { recursive: true });
-  const database = await openPglite({ dataDir: config.PGLITE_DIR });
+  const unlock = lockDataDir(config.PGLITE_DIR);
+  let pglite: Database;
+  try {
+    pglite = await openPglite({ dataDir: config.PGLITE_DIR });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  const database: Database = {
+    ...pglite,
+    async close() {
+      try {
+        await pglite.close();
+      } finally {
+        unlock();
+      }
+    },
+  };
   notes.push(`embedded PGlite database in ${config.PGLITE_DIR} (set DATABASE_URL to use PostgreSQL)`);
   return { config: effective, database, embedded: true, notes };
 }

@@ -189,13 +189,12 @@ function describeFailure(failure: SeedFailure): string {
   return `${failure.collection} ${failure.regionCode}/${failure.externalId} → ${failure.status} ${problem.code ?? ''}: ${problem.detail ?? problem.title ?? JSON.stringify(failure.problem)}${fields}`;
 }
 
-const USAGE = `Usage: npm run seed [-- --officers 300] [--seed ${DEFAULT_SEED}] [--skip-server-check]
+const USAGE = `Usage: npm run seed [-- --officers 300] [--seed ${DEFAULT_SEED}]
 
 Writes demo data (Zhengzhou 410100 with districts, Luoyang 410300, Xinxiang 410700: org units, officers,
 credentials) through the API's batch endpoint. Idempotent: running it again changes nothing.
 With no DATABASE_URL it writes into the embedded database in PGLITE_DIR (default ./data/pglite);
-stop \`npm start\` first: PGlite allows one process per data folder (the seed refuses to run while
-something answers on http://127.0.0.1:$PORT/healthz).`;
+stop \`npm start\` first: PGlite allows one process per data folder.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -203,7 +202,6 @@ async function main(argv: string[]): Promise<number> {
     options: {
       officers: { type: 'string' },
       seed: { type: 'string' },
-      'skip-server-check': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -229,28 +227,13 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
-  // PGlite takes no lock on its folder: a second process would write into it beside a running server and corrupt it.
-  if (!config.DATABASE_URL && !values['skip-server-check']) {
-    const url = `http://127.0.0.1:${config.PORT}/healthz`;
-    if (await answers(url)) {
-      process.stderr.write(
-        `A server answers at ${url}: \`npm start\` is probably running on the embedded database in ${config.PGLITE_DIR}, which allows one process at a time.\n` +
-          'Stop the server (Ctrl-C), run the seed, then start it again. (If that server uses another data folder, pass --skip-server-check.)\n',
-      );
-      return 1;
-    }
-  }
-
   let runtime;
   try {
     runtime = await openRuntime(config);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (config.DATABASE_URL) throw err;
-    process.stderr.write(
-      `Could not open the embedded database in ${config.PGLITE_DIR}: ${reason}\n` +
-        'Is `npm start` (or another seed) running on it? PGlite allows one process per data folder: stop the server, then run the seed again.\n',
-    );
+    process.stderr.write(`Could not open the embedded database in ${config.PGLITE_DIR}: ${reason}\n`);
     return 1;
   }
   const { database } = runtime;
@@ -305,17 +288,6 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await app?.close();
     await database.close();
-  }
-}
-
-/** True when this service's health check answers at `url` within a second. */
-async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    const body = (await res.json()) as { status?: unknown };
-    return res.ok && body.status === 'ok';
-  } catch {
-    return false;
   }
 }
 
