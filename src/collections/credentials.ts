@@ -114,6 +114,29 @@ export const credentialsCollection = defineCollection({
       }
     },
   },
+  unique: [
+    {
+      key: (candidate) => String(candidate['credentialNumber']),
+      column: credentials.credentialNumber,
+      path: '/credentialNumber',
+      message: (_holder, candidate) =>
+        `Credential number ${String(candidate['credentialNumber'])} is already recorded on another credential; each number is issued once. Update that record instead.`,
+    },
+    {
+      // One valid credential of a kind per officer at a time; expired and withdrawn ones are history.
+      key: (candidate, { today }) =>
+        candidate['status'] === 'valid' && String(candidate['expiresOn']) >= today
+          ? `${String(candidate['officerId'])}|${String(candidate['kind'])}`
+          : null,
+      column: sql`${credentials.officerId}::text || '|' || ${credentials.kind}`,
+      appliesTo: (today) => and(eq(credentials.status, 'valid'), gte(credentials.expiresOn, today)),
+      path: '/status',
+      message: (holder) =>
+        holder
+          ? `The officer already holds valid ${String(holder['kind'])} credential ${String(holder['credentialNumber'])} (until ${String(holder['expiresOn'])}); only one valid credential of a kind at a time. Set the old one to revoked or lost first.`
+          : 'An earlier record in this batch is a valid credential of the same kind for the same officer; only one at a time.',
+    },
+  ],
   async rules(candidate, ctx) {
     const text = (key: keyof z.infer<typeof fields>) => String(candidate[key]);
     const [credentialNumber, kind, status, issuedOn, expiresOn] = [
@@ -134,40 +157,6 @@ export const credentialsCollection = defineCollection({
         '/kind',
         'The officer is contract staff (staffingType contract); contract and temporary staff cannot hold an enforcement credential (河南省行政执法证件管理办法, 省政府令第180号).',
       );
-    }
-    const notSelf = candidate.id ? ne(credentials.id, candidate.id) : undefined;
-    const [taken] = await ctx.tx
-      .select({ id: credentials.id })
-      .from(credentials)
-      .where(and(eq(credentials.credentialNumber, credentialNumber), isNull(credentials.deletedAt), notSelf))
-      .limit(1);
-    if (taken) {
-      throw ruleViolation(
-        '/credentialNumber',
-        `Credential number ${credentialNumber} is already recorded on another credential; each number is issued once. Update that record instead.`,
-      );
-    }
-    if (status === 'valid' && expiresOn >= ctx.today) {
-      const [other] = await ctx.tx
-        .select({ credentialNumber: credentials.credentialNumber, expiresOn: credentials.expiresOn })
-        .from(credentials)
-        .where(
-          and(
-            eq(credentials.officerId, officer.id),
-            eq(credentials.kind, kind),
-            eq(credentials.status, 'valid'),
-            gte(credentials.expiresOn, ctx.today),
-            isNull(credentials.deletedAt),
-            notSelf,
-          ),
-        )
-        .limit(1);
-      if (other) {
-        throw ruleViolation(
-          '/status',
-          `The officer already holds valid ${kind} credential ${other.credentialNumber} (until ${other.expiresOn}); only one valid credential of a kind at a time. Set the old one to revoked or lost first.`,
-        );
-      }
     }
   },
 });

@@ -11,6 +11,7 @@ import {
   POLITICAL_STATUS_CODES,
 } from '../domain/code-tables.js';
 import { missingScope, ruleViolation } from '../errors.js';
+import { prepared } from '../db/prepared.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 import {
@@ -20,7 +21,7 @@ import {
   effectiveStatusOf,
   validEnforcementCredentialOn,
 } from './credentials.js';
-import { assertIdCardNumberFreeAmongActive, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
+import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
 
 export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
 export const STAFFING_TYPES = ['civil_servant', 'civil_servant_managed', 'public_institution', 'contract'] as const;
@@ -150,19 +151,23 @@ export const officersCollection = defineCollection({
   computed: {
     shape: { summary: OfficerSummary },
     async compute(records, { db, today }) {
-      const rows = await db
-        .select({
-          id: credentials.id,
-          officerId: credentials.officerId,
-          credentialNumber: credentials.credentialNumber,
-          kind: credentials.kind,
-          status: credentials.status,
-          issuedOn: credentials.issuedOn,
-          expiresOn: credentials.expiresOn,
-        })
-        .from(credentials)
-        .where(and(inArray(credentials.officerId, records.map((r) => r.id)), isNull(credentials.deletedAt)))
-        .orderBy(desc(credentials.expiresOn), asc(credentials.id));
+      const statement = prepared(db, 'officer_credential_summaries', (handle, name) =>
+        handle
+          .select({
+            id: credentials.id,
+            officerId: credentials.officerId,
+            credentialNumber: credentials.credentialNumber,
+            kind: credentials.kind,
+            status: credentials.status,
+            issuedOn: credentials.issuedOn,
+            expiresOn: credentials.expiresOn,
+          })
+          .from(credentials)
+          .where(and(sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`, isNull(credentials.deletedAt)))
+          .orderBy(desc(credentials.expiresOn), asc(credentials.id))
+          .prepare(name),
+      );
+      const rows = await statement.execute({ ids: records.map((r) => r.id) });
       const byOfficer = new Map<string, typeof rows>();
       for (const row of rows) {
         const list = byOfficer.get(row.officerId);
@@ -188,11 +193,9 @@ export const officersCollection = defineCollection({
       }
     },
   },
+  unique: [activeIdCardNumberUnique(officers)],
   async rules(candidate, ctx) {
     checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
-    if (candidate['employmentStatus'] === 'active') {
-      await assertIdCardNumberFreeAmongActive(ctx.tx, ctx.blindIndex(String(candidate['idCardNumber'])), candidate.id);
-    }
     // The other side of the credential rule: turning an officer into contract staff while a credential is held.
     if (candidate['staffingType'] === 'contract' && candidate.id && ctx.previous?.['staffingType'] !== 'contract') {
       const [held] = await ctx.tx

@@ -1,10 +1,10 @@
-import { and, eq, isNull, ne } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
-import { officers } from '../db/schema/index.js';
+import type { officers } from '../db/schema/index.js';
 import { describeCodes, GENDER, GENDER_CODES } from '../domain/code-tables.js';
 import { checkIdCardNumber, sexFromIdCard, type IdCardCheck } from '../domain/id-card.js';
 import { ruleViolation } from '../errors.js';
+import type { UniqueRule } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 
 // What every kind of person on record (officers now, assistants later) shares: identity fields and their rules.
@@ -68,27 +68,21 @@ export function checkIdentity(person: { idCardNumber: unknown; gender: unknown; 
 }
 
 /**
- * ID numbers are unique among active people: refuses `hash` (the ID number's blind index) when another
- * live, active person other than `ownId` has it. The message never repeats the number.
- * Not race-proof on its own: two transactions inserting the same number at once can both pass.
+ * ID numbers are unique among active people (a transferred or retired officer's old record may share
+ * one). Checked through the blind index, so the message never repeats the number. Like every `unique`
+ * rule it is a check, not a constraint: two transactions writing the same number at the same instant can
+ * both pass; a shared identity table with a partial unique index closes that once assistants exist.
  */
-export async function assertIdCardNumberFreeAmongActive(tx: Db, hash: string, ownId: string | undefined) {
-  const [other] = await tx
-    .select({ id: officers.id })
-    .from(officers)
-    .where(
-      and(
-        eq(officers.idCardNumberHash, hash),
-        isNull(officers.deletedAt),
-        eq(officers.employmentStatus, 'active'),
-        ownId ? ne(officers.id, ownId) : undefined,
-      ),
-    )
-    .limit(1);
-  if (other) {
-    throw ruleViolation(
-      '/idCardNumber',
-      'Another active officer already has this ID number; a person can be active only once. End the other record (e.g. employmentStatus transferred) or correct the number.',
-    );
-  }
+export function activeIdCardNumberUnique(table: typeof officers): UniqueRule {
+  return {
+    key: (candidate, ctx) =>
+      candidate['employmentStatus'] === 'active' ? ctx.blindIndex(String(candidate['idCardNumber'])) : null,
+    column: table.idCardNumberHash,
+    appliesTo: () => eq(table.employmentStatus, 'active'),
+    path: '/idCardNumber',
+    message: (holder) =>
+      holder
+        ? 'Another active officer already has this ID number; a person can be active only once. End the other record (e.g. employmentStatus transferred) or correct the number.'
+        : 'An earlier record in this batch is an active officer with the same ID number; a person can be active only once.',
+  };
 }

@@ -71,6 +71,23 @@ export interface RuleContext {
 /** The record about to be written: validated API fields with references resolved to ids. */
 export type Candidate = Record<string, unknown> & { regionCode: string; externalId: string | null; id?: string };
 
+/**
+ * A value that must not be shared by two live records the rule applies to — e.g. an ID number among
+ * active officers, or (officer, kind) among valid credentials. Declared, not coded as a query, so the
+ * engine checks a whole batch with one statement and also catches duplicates inside the batch.
+ */
+export interface UniqueRule {
+  /** The candidate's value, or null when the rule does not apply to it. */
+  key(candidate: Candidate, ctx: { today: string; blindIndex(value: string): string }): string | null;
+  /** The same value computed from a stored row of the collection's table (compared as text). */
+  column: SQL | PgColumn;
+  /** Which live stored rows the rule applies to. */
+  appliesTo?(today: string): SQL | undefined;
+  path: string;
+  /** The refusal; `holder` is the stored row holding the value, undefined when an earlier record of the same batch does. */
+  message(holder: StoredRow | undefined, candidate: Candidate): string;
+}
+
 export interface ReadContext {
   db: Db;
   today: string;
@@ -98,7 +115,12 @@ export interface CollectionDefinition {
     query: z.ZodRawShape;
     where(query: Record<string, unknown>, ctx: { blindIndex(value: string): string; principal: Principal; today: string }): (SQL | undefined)[];
   };
-  /** Cross-field and cross-record rules; throw `ruleViolation(path, message)`. Run on every write path. */
+  /** Values unique among live records, checked in bulk on every write path. */
+  unique?: UniqueRule[];
+  /**
+   * Cross-field and cross-record rules; throw `ruleViolation(path, message)`. Run on every write path that
+   * changes the record (an unchanged body writes nothing and is not re-checked). Prefer `unique` to queries.
+   */
   rules?(candidate: Candidate, ctx: RuleContext): Promise<void> | void;
   /** Read-only fields derived at read time (e.g. an officer's credential summary), added in bulk. */
   computed?: {

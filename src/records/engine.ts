@@ -1,6 +1,9 @@
-import { and, arrayContains, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, arrayContains, between, eq, getTableColumns, getTableName, gt, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
+import { insertJsonRows } from '../db/bulk-insert.js';
+import { prepared } from '../db/prepared.js';
 import { auditLog } from '../db/schema/index.js';
 import { covers } from '../domain/region.js';
 import {
@@ -17,7 +20,7 @@ import type { PiiCipher } from '../security/pii.js';
 import type { ApiRecord, Candidate, CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
 import { etagMatches } from './etag.js';
 import { applyMergePatch } from './merge-patch.js';
-import { coveredBy, regionFilter } from './region-scope.js';
+import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
 import { columnOf, selectRows, selectionOf, targetCondition, targetsOf, type Registry, type Target } from './store.js';
 import type { CallContext, WriteScope } from './write-scope.js';
@@ -44,6 +47,32 @@ export interface ListQuery {
   externalId?: string | undefined;
   updatedAfter?: string | undefined;
   [filter: string]: unknown;
+}
+
+/** One upsert by the caller's key: the path's region and key, the validated body, an optional If-Match. */
+export interface UpsertItem {
+  regionCode: string;
+  externalId: string;
+  data: Record<string, unknown>;
+  ifMatch: IfMatch;
+}
+
+
+interface WriteItem {
+  /** Validated body, with regionCode and externalId. */
+  data: Record<string, unknown>;
+  /** The stored row, locked, when this write updates it. */
+  existing: StoredRow | undefined;
+}
+
+
+interface Prepared {
+  index: number;
+  existing: StoredRow | undefined;
+  candidate: Candidate;
+  externalIds: Record<string, unknown>;
+  columns: Record<string, unknown>;
+  failed: boolean;
 }
 
 /** Converts zod issues into problem `errors` under a JSON Pointer prefix (e.g. `/operations/3/data`). */
@@ -204,47 +233,179 @@ export function createRecordEngine(deps: EngineDeps) {
     return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
   }
 
+  /** Loads, in one statement per target collection, every record the items reference: later look-ups hit the cache. */
+  async function prefetchRefs(scope: WriteScope, def: CollectionDefinition, items: WriteItem[]) {
+    const wanted = new Map<string, { ids: Set<string>; keys: Map<string, { regionCode: string; externalId: string }> }>();
+    for (const ref of def.refs ?? []) {
+      for (const { data } of items) {
+        const name = targetName(ref, data);
+        if (!name) continue;
+        const entry = wanted.get(name) ?? { ids: new Set<string>(), keys: new Map() };
+        wanted.set(name, entry);
+        const regionCode = String(data['regionCode']);
+        const ids = ref.many ? data[ref.field] : [data[ref.field]];
+        const keys = ref.many ? data[ref.externalField] : [data[ref.externalField]];
+        for (const id of Array.isArray(ids) ? ids : []) {
+          if (typeof id === 'string' && !scope.refCache.has(`${name}|id:${id}`)) entry.ids.add(id);
+        }
+        for (const key of Array.isArray(keys) ? keys : []) {
+          if (typeof key === 'string' && !scope.refCache.has(`${name}|ext:${regionCode}/${key}`)) {
+            entry.keys.set(`${regionCode}/${key}`, { regionCode, externalId: key });
+          }
+        }
+      }
+    }
+    for (const [name, { ids, keys }] of wanted) {
+      const target = definition(name);
+      const t = target.table;
+      const pairs = [...keys.values()];
+      const byId = ids.size > 0 ? sql`${t.id} = any(${sql.param([...ids])}::uuid[])` : undefined;
+      const byKey =
+        pairs.length > 0
+          ? sql`(${t.regionCode}, ${t.externalId}) in (select * from unnest(${sql.param(pairs.map((p) => p.regionCode))}::varchar[], ${sql.param(pairs.map((p) => p.externalId))}::varchar[]))`
+          : undefined;
+      if (!byId && !byKey) continue;
+      const rows = await selectRows(
+        scope.tx,
+        target,
+        registry,
+        and(isNull(t.deletedAt), coveredBy(t.regionCode, scope.call.principal.region), or(byId, byKey)),
+      );
+      for (const row of rows) rememberRef(scope, name, row);
+    }
+  }
+
+  /** Refuses candidates whose `unique` values a live record (or an earlier candidate of the same call) already holds. */
+  async function checkUnique(scope: WriteScope, def: CollectionDefinition, prepared: Prepared[], fail: (p: Prepared, err: unknown) => void) {
+    const keyContext = { today: scope.call.today, blindIndex: (v: string) => cipher.blindIndex(v) };
+    for (const rule of def.unique ?? []) {
+      const keyed = prepared
+        .filter((p) => !p.failed)
+        .map((p) => ({ p, key: rule.key(p.candidate, keyContext) }))
+        .filter((k): k is { p: Prepared; key: string } => k.key !== null);
+      if (keyed.length === 0) continue;
+      // A stored row that this call rewrites counts with its new value, not its stored one.
+      const rewritten = new Map(prepared.filter((p) => p.existing && !p.failed).map((p) => [p.existing!.id, rule.key(p.candidate, keyContext)]));
+      const held = await scope.tx
+        .select({ ...getTableColumns(def.table), uniqueKey: sql<string>`(${rule.column})::text` })
+        .from(def.table)
+        .where(
+          and(
+            isNull(def.table.deletedAt),
+            rule.appliesTo?.(scope.call.today),
+            sql`(${rule.column})::text = any(${sql.param([...new Set(keyed.map((k) => k.key))])}::text[])`,
+          ),
+        );
+      const holders = new Map<string, StoredRow>();
+      for (const row of held as (StoredRow & { uniqueKey: string })[]) {
+        if (rewritten.has(row.id) && rewritten.get(row.id) !== row.uniqueKey) continue;
+        holders.set(`${row.uniqueKey}|${row.id}`, row);
+      }
+      const claimed = new Set<string>();
+      for (const { p, key } of keyed) {
+        const holder = [...holders.values()].find((row) => row.uniqueKey === key && row.id !== p.existing?.id);
+        if (holder || claimed.has(key)) {
+          fail(p, ruleViolation(rule.path, rule.message(holder, p.candidate)));
+          continue;
+        }
+        claimed.add(key);
+      }
+    }
+  }
+
   /**
-   * Validates, resolves, checks the rules and writes one record: insert when `existing` is undefined,
-   * otherwise an update guarded by the version read under lock. An identical body writes nothing.
+   * Writes records of one collection in bulk: references looked up per target collection, rules per
+   * record, unique values checked in one statement per rule, new records in one multi-row INSERT.
+   * A failure that belongs to one record (validation, rule, reference) is returned in its place; a
+   * database error is thrown for the caller to isolate (the batch retries the records one by one).
+   * An unchanged body writes nothing and is not re-checked.
    */
-  async function write(
-    scope: WriteScope,
-    def: CollectionDefinition,
-    data: Record<string, unknown>,
-    existing: StoredRow | undefined,
-  ): Promise<WriteOutcome> {
-    const regionCode = String(data['regionCode']);
-    assertCovered(scope, regionCode);
-    const { ids, externalIds, resolved } = await resolveRefs(scope, def, data, regionCode);
-    const candidate: Candidate = { regionCode, externalId: (data['externalId'] as string | null | undefined) ?? null };
-    if (existing) candidate.id = existing.id;
-    for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
-    Object.assign(candidate, ids);
-    await def.rules?.(candidate, {
-      tx: scope.tx,
-      today: scope.call.today,
-      principal: scope.call.principal,
-      previous: existing,
-      refs: resolved,
-      blindIndex: (value) => cipher.blindIndex(value),
+  async function writeMany(scope: WriteScope, def: CollectionDefinition, items: WriteItem[]): Promise<(WriteOutcome | AppError)[]> {
+    const results: (WriteOutcome | AppError | undefined)[] = new Array(items.length);
+    const failItem = (index: number, err: unknown) => {
+      if (!(err instanceof AppError)) throw err;
+      results[index] = err;
+    };
+    const live = items.map((item, index) => ({ ...item, index })).filter(({ data, index }) => {
+      try {
+        assertCovered(scope, String(data['regionCode']));
+        return true;
+      } catch (err) {
+        failItem(index, err);
+        return false;
+      }
     });
-    const columns = toColumns(def, candidate);
-    if (existing && unchanged(columns, existing)) return { status: 200, row: existing, changed: false };
+    await prefetchRefs(scope, def, live);
+
+    const prepared: Prepared[] = [];
+    for (const { data, existing, index } of live) {
+      try {
+        const regionCode = String(data['regionCode']);
+        const { ids, externalIds, resolved } = await resolveRefs(scope, def, data, regionCode);
+        const candidate: Candidate = { regionCode, externalId: (data['externalId'] as string | null | undefined) ?? null };
+        if (existing) candidate.id = existing.id;
+        for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
+        Object.assign(candidate, ids);
+        const columns = toColumns(def, candidate);
+        if (existing && unchanged(columns, existing)) {
+          results[index] = { status: 200, row: existing, changed: false };
+          continue;
+        }
+        await def.rules?.(candidate, {
+          tx: scope.tx,
+          today: scope.call.today,
+          principal: scope.call.principal,
+          previous: existing,
+          refs: resolved,
+          blindIndex: (value) => cipher.blindIndex(value),
+        });
+        prepared.push({ index, existing, candidate, externalIds, columns, failed: false });
+      } catch (err) {
+        failItem(index, err);
+      }
+    }
+    await checkUnique(scope, def, prepared, (p, err) => {
+      p.failed = true;
+      failItem(p.index, err);
+    });
 
     const table = def.table;
-    let written: Record<string, unknown> | undefined;
-    if (existing) {
-      [written] = await scope.tx
+    const inserts = prepared.filter((p) => !p.failed && !p.existing);
+    if (inserts.length > 0) {
+      // Ids made here, so returned rows are matched by id rather than by the order PostgreSQL returns them in.
+      for (const p of inserts) p.columns['id'] = randomUUID();
+      const stamps = await insertJsonRows(scope.tx, table, inserts.map((p) => p.columns), ['id', 'version', 'createdAt', 'updatedAt']);
+      const byId = new Map(stamps.map((row) => [String(row['id']), row]));
+      for (const p of inserts) {
+        const stamp = byId.get(String(p.columns['id']));
+        finish(scope, def, p, stamp && { ...p.columns, ...stamp, deletedAt: null }, results);
+      }
+    }
+    for (const p of prepared.filter((q) => !q.failed && q.existing)) {
+      const existing = p.existing!;
+      const [written] = await scope.tx
         .update(table)
-        .set({ ...columns, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
+        .set({ ...p.columns, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
         .where(and(eq(table.id, existing.id), eq(table.version, existing.version)))
         .returning();
-      if (!written) throw versionConflict(undefined, 'The record changed while it was being written; retry.');
-    } else {
-      [written] = await scope.tx.insert(table).values(columns).returning();
+      if (!written) {
+        results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
+        continue;
+      }
+      finish(scope, def, p, written, results);
     }
-    const row = { ...written, ...externalIds } as StoredRow;
+    return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
+  }
+
+  function finish(
+    scope: WriteScope,
+    def: CollectionDefinition,
+    p: Prepared,
+    written: Record<string, unknown> | undefined,
+    results: (WriteOutcome | AppError | undefined)[],
+  ) {
+    if (!written) throw new Error('a written row was not returned');
+    const row = { ...written, ...p.externalIds } as StoredRow;
     scope.recordChange({
       collection: def.name,
       recordId: row.id,
@@ -258,12 +419,19 @@ export function createRecordEngine(deps: EngineDeps) {
       collection: def.name,
       recordId: row.id,
       regionCode: row.regionCode,
-      op: existing ? 'update' : 'create',
+      op: p.existing ? 'update' : 'create',
       version: row.version,
     });
-    if (existing) forgetRef(scope, def.name, existing);
+    if (p.existing) forgetRef(scope, def.name, p.existing);
     rememberRef(scope, def.name, row);
-    return { status: existing ? 200 : 201, row, changed: true };
+    results[p.index] = { status: p.existing ? 200 : 201, row, changed: true };
+  }
+
+  /** One record through the bulk path; its own failure is thrown. */
+  async function write(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, existing: StoredRow | undefined) {
+    const [outcome] = await writeMany(scope, def, [{ data, existing }]);
+    if (!outcome || outcome instanceof AppError) throw outcome ?? new Error('no outcome');
+    return outcome;
   }
 
   async function lockTarget(scope: WriteScope, def: CollectionDefinition, target: Target): Promise<StoredRow | undefined> {
@@ -320,26 +488,72 @@ export function createRecordEngine(deps: EngineDeps) {
     return write(scope, def, merged, existing);
   }
 
-  /** PUT …/external/{regionCode}/{externalId} and batch upserts: 201 when created, 200 otherwise. */
-  async function upsert(
-    scope: WriteScope,
-    def: CollectionDefinition,
-    regionCode: string,
-    externalId: string,
-    data: Record<string, unknown>,
-    ifMatch: IfMatch,
-    pathPrefix = '',
-  ): Promise<WriteOutcome> {
+  function upsertData(item: UpsertItem): Record<string, unknown> {
+    const { data, regionCode, externalId } = item;
     if (data['regionCode'] != null && data['regionCode'] !== regionCode) {
-      throw validationFailed([{ path: `${pathPrefix}/regionCode`, message: `must equal the path's region ${regionCode}`, in: 'body' }]);
+      throw validationFailed([{ path: '/regionCode', message: `must equal the path's region ${regionCode}`, in: 'body' }]);
     }
     if (data['externalId'] != null && data['externalId'] !== externalId) {
-      throw validationFailed([{ path: `${pathPrefix}/externalId`, message: `must equal the path's key ${externalId}`, in: 'body' }]);
+      throw validationFailed([{ path: '/externalId', message: `must equal the path's key ${externalId}`, in: 'body' }]);
     }
-    assertCovered(scope, regionCode);
-    const existing = await lockTarget(scope, def, { regionCode, externalId });
-    checkIfMatch(ifMatch, existing);
-    return write(scope, def, { ...data, regionCode, externalId }, existing);
+    return { ...data, regionCode, externalId };
+  }
+
+  /** PUT …/external/{regionCode}/{externalId}: 201 when created, 200 otherwise. */
+  async function upsert(scope: WriteScope, def: CollectionDefinition, item: UpsertItem): Promise<WriteOutcome> {
+    const data = upsertData(item);
+    assertCovered(scope, item.regionCode);
+    const existing = await lockTarget(scope, def, item);
+    checkIfMatch(item.ifMatch, existing);
+    return write(scope, def, data, existing);
+  }
+
+  /**
+   * Batch upserts of one collection: existing records locked in one statement, then `writeMany`. Each
+   * item's own failure is returned in its place. Keys must be distinct within one call.
+   */
+  async function upsertMany(scope: WriteScope, def: CollectionDefinition, items: UpsertItem[]): Promise<(WriteOutcome | AppError)[]> {
+    const results: (WriteOutcome | AppError | undefined)[] = new Array(items.length);
+    const accepted: { index: number; item: UpsertItem; data: Record<string, unknown> }[] = [];
+    for (const [index, item] of items.entries()) {
+      try {
+        assertCovered(scope, item.regionCode);
+        accepted.push({ index, item, data: upsertData(item) });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        results[index] = err;
+      }
+    }
+    const t = def.table;
+    const existingRows =
+      accepted.length === 0
+        ? []
+        : await selectRows(
+            scope.tx,
+            def,
+            registry,
+            and(
+              isNull(t.deletedAt),
+              coveredBy(t.regionCode, scope.call.principal.region),
+              sql`(${t.regionCode}, ${t.externalId}) in (select * from unnest(${sql.param(accepted.map((a) => a.item.regionCode))}::varchar[], ${sql.param(accepted.map((a) => a.item.externalId))}::varchar[]))`,
+            ),
+            { forUpdate: true },
+          );
+    const existingByKey = new Map(existingRows.map((row) => [`${row.regionCode}/${row.externalId}`, row]));
+    const writes: { index: number; item: WriteItem }[] = [];
+    for (const { index, item, data } of accepted) {
+      const existing = existingByKey.get(`${item.regionCode}/${item.externalId}`);
+      try {
+        checkIfMatch(item.ifMatch, existing);
+        writes.push({ index, item: { data, existing } });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        results[index] = err;
+      }
+    }
+    const outcomes = await writeMany(scope, def, writes.map((w) => w.item));
+    writes.forEach((w, i) => (results[w.index] = outcomes[i]));
+    return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
   }
 
   async function assertNotReferenced(scope: WriteScope, def: CollectionDefinition, row: StoredRow) {
@@ -392,12 +606,28 @@ export function createRecordEngine(deps: EngineDeps) {
   // ---- reads ------------------------------------------------------------------------------------
 
   async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<StoredRow> {
-    const [row] = await selectRows(
-      db,
-      def,
-      registry,
-      and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)),
-    );
+    const [lo, hi] = coverageRange(call.principal.region);
+    let rows: StoredRow[];
+    if ('id' in target) {
+      // The hottest read: a prepared statement per collection.
+      const statement = prepared(db, `get_${getTableName(def.table)}`, (handle, name) =>
+        handle
+          .select(selectionOf(def, registry))
+          .from(def.table)
+          .where(
+            and(
+              eq(def.table.id, sql.placeholder('id')),
+              isNull(def.table.deletedAt),
+              between(def.table.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+            ),
+          )
+          .prepare(name),
+      );
+      rows = (await statement.execute({ id: target.id, lo, hi })) as StoredRow[];
+    } else {
+      rows = await selectRows(db, def, registry, and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)));
+    }
+    const [row] = rows;
     if (!row) throw notFound();
     return row;
   }
@@ -451,6 +681,7 @@ export function createRecordEngine(deps: EngineDeps) {
     replace,
     patch,
     upsert,
+    upsertMany,
     remove,
     get,
     list,

@@ -7,8 +7,14 @@ import { coveragePrefix } from '../domain/region.js';
  * btree index on the region column serves it: 410000 → 410000..419999, 410100 → 410100..410199.
  */
 export function coveredBy(column: PgColumn, region: string): SQL {
+  const [lo, hi] = coverageRange(region);
+  return between(column, lo, hi);
+}
+
+/** The lowest and highest code `region` covers. */
+export function coverageRange(region: string): [string, string] {
   const prefix = coveragePrefix(region);
-  return between(column, prefix.padEnd(6, '0'), prefix.padEnd(6, '9'));
+  return [prefix.padEnd(6, '0'), prefix.padEnd(6, '9')];
 }
 
 /** The caller's coverage, narrowed by an optional region filter (an uncovered filter matches nothing). */

@@ -216,7 +216,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       const { regionCode, externalId } = request.params;
       const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
       const outcome = await runWrite(database, request.call, (scope) =>
-        engine.upsert(scope, def, regionCode, externalId, request.body, ifMatch),
+        engine.upsert(scope, def, { regionCode, externalId, data: request.body, ifMatch }),
       );
       return sendOutcome(request, reply, outcome);
     },

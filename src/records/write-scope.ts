@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
+import { insertJsonRows } from '../db/bulk-insert.js';
 import { auditLog, changeSequence, changes } from '../db/schema/index.js';
 import { isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
@@ -89,7 +90,9 @@ class Scope implements WriteScope {
   async flush() {
     const { tx, call } = this;
     if (this.audits.length > 0) {
-      await tx.insert(auditLog).values(
+      await insertJsonRows(
+        tx,
+        auditLog,
         this.audits.map((a) => ({
           ...a,
           sub: call.principal.sub,
@@ -109,12 +112,11 @@ class Scope implements WriteScope {
       .returning({ lastSeq: changeSequence.lastSeq });
     if (!counter) throw new Error('change_sequence row is missing: run the migrations');
     const first = counter.lastSeq - this.changes.length + 1;
-    // Chunked to stay far below PostgreSQL's 65,535 bind parameters per statement.
-    for (let start = 0; start < this.changes.length; start += 2000) {
-      await tx
-        .insert(changes)
-        .values(this.changes.slice(start, start + 2000).map((c, i) => ({ ...c, seq: first + start + i })));
-    }
+    await insertJsonRows(
+      tx,
+      changes,
+      this.changes.map((c, i) => ({ ...c, seq: first + i })),
+    );
   }
 }
 

@@ -4,9 +4,10 @@ import type { Database } from '../db/client.js';
 import { AppError, isConnectionError, rootDbError, validationFailed } from '../errors.js';
 import { problemBody, toAppError } from '../plugins/problem.js';
 import { buildCollectionSchemas } from '../records/api-schemas.js';
-import type { RecordEngine } from '../records/engine.js';
+import type { RecordEngine, UpsertItem, WriteOutcome } from '../records/engine.js';
 import { commonProblems, ExternalId, Problem, problemResponse, RegionCode } from '../records/schemas.js';
 import { runWrite, type WriteScope } from '../records/write-scope.js';
+import { targetsOf } from '../records/store.js';
 
 export const MAX_BATCH_OPERATIONS = 1000;
 
@@ -72,19 +73,112 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
     })
     .meta({ id: 'BatchRequest' });
 
-  async function runOperation(scope: WriteScope, operation: Operation, index: number) {
-    const def = engine.definition(operation.collection);
-    const ifMatch = operation.ifMatch === undefined ? undefined : [operation.ifMatch];
-    if (operation.op === 'delete') {
-      const row = await engine.remove(scope, def, operation, ifMatch);
-      return { index, status: 204, id: row.id, version: row.version };
+  type Result = { index: number; status: number; id?: string; version?: number; error?: ReturnType<typeof problemBody> };
+
+  /**
+   * Splits the operations into runs that can be written together: consecutive upserts of one
+   * collection with distinct keys, where no operation refers to a record created earlier in the same run.
+   * A delete runs alone. Runs keep the request's order.
+   */
+  function plan(operations: Operation[]): number[][] {
+    const runs: number[][] = [];
+    let current: { collection: string; keys: Set<string>; indexes: number[] } | undefined;
+    for (const [index, operation] of operations.entries()) {
+      const key = `${operation.regionCode}/${operation.externalId}`;
+      if (operation.op === 'delete') {
+        current = undefined;
+        runs.push([index]);
+        continue;
+      }
+      const fits =
+        current &&
+        current.collection === operation.collection &&
+        !current.keys.has(key) &&
+        !refersInto(operation, current.collection, current.keys);
+      if (!fits || !current) {
+        current = { collection: operation.collection, keys: new Set(), indexes: [] };
+        runs.push(current.indexes);
+      }
+      current.keys.add(key);
+      current.indexes.push(index);
     }
-    if (!operation.data) throw validationFailed([{ path: '/', message: 'an upsert needs data', in: 'body' }]);
-    const schema = upsertSchemas.get(def.name);
-    if (!schema) throw new Error(`no schema for ${def.name}`);
-    const data = engine.parseBody(schema, operation.data);
-    const outcome = await engine.upsert(scope, def, operation.regionCode, operation.externalId, data, ifMatch);
-    return { index, status: outcome.status, id: outcome.row.id, version: outcome.row.version };
+    return runs;
+  }
+
+  function refersInto(operation: Operation, collection: string, keys: Set<string>): boolean {
+    const def = engine.definition(operation.collection);
+    for (const ref of def.refs ?? []) {
+      if (!targetsOf(ref).includes(collection)) continue;
+      const value = operation.data?.[ref.externalField];
+      for (const key of Array.isArray(value) ? value : [value]) {
+        if (typeof key === 'string' && keys.has(`${operation.regionCode}/${key}`)) return true;
+      }
+    }
+    return false;
+  }
+
+  function failure(index: number, err: unknown, requestId: string): Result {
+    const error = underOperation(toAppError(err), index);
+    return { index, status: error.status, error: problemBody(error, requestId) };
+  }
+
+  /**
+   * Runs one run of operations. Validation, rule and reference failures belong to their operation; a
+   * database error inside the bulk write (e.g. a unique key taken by a concurrent writer) undoes the run's
+   * savepoint and replays it operation by operation, so the failure lands on the operation that caused it.
+   */
+  async function runRun(scope: WriteScope, operations: Operation[], indexes: number[], atomic: boolean): Promise<Result[]> {
+    const requestId = scope.call.requestId;
+    const first = operations[indexes[0]!]!;
+    const def = engine.definition(first.collection);
+    const ifMatchOf = (operation: Operation) => (operation.ifMatch === undefined ? undefined : [operation.ifMatch]);
+
+    if (first.op === 'delete') {
+      const one = async () => {
+        const row = await engine.remove(scope, def, first, ifMatchOf(first));
+        return [{ index: indexes[0]!, status: 204, id: row.id, version: row.version }];
+      };
+      try {
+        // Atomic: the failure ends the whole transaction anyway, so no savepoint is needed.
+        return await (atomic ? one() : scope.savepoint(one));
+      } catch (err) {
+        if (isConnectionError(rootDbError(err)) || (atomic && !(err instanceof AppError))) throw err;
+        return [failure(indexes[0]!, err, requestId)];
+      }
+    }
+
+    const results = new Map<number, Result>();
+    const items: { index: number; item: UpsertItem }[] = [];
+    const schema = upsertSchemas.get(def.name)!;
+    for (const index of indexes) {
+      const operation = operations[index]!;
+      try {
+        if (!operation.data) throw validationFailed([{ path: '/', message: 'an upsert needs data', in: 'body' }]);
+        const data = engine.parseBody(schema, operation.data);
+        items.push({ index, item: { regionCode: operation.regionCode, externalId: operation.externalId, data, ifMatch: ifMatchOf(operation) } });
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        results.set(index, failure(index, err, requestId));
+      }
+    }
+    const record = (index: number, outcome: WriteOutcome | AppError) =>
+      results.set(index, outcome instanceof AppError ? failure(index, outcome, requestId) : { index, status: outcome.status, id: outcome.row.id, version: outcome.row.version });
+    try {
+      const outcomes = await scope.savepoint(() => engine.upsertMany(scope, def, items.map((i) => i.item)));
+      items.forEach(({ index }, i) => record(index, outcomes[i]!));
+    } catch (err) {
+      if (isConnectionError(rootDbError(err))) throw err;
+      for (const { index, item } of items) {
+        try {
+          record(index, await scope.savepoint(() => engine.upsert(scope, def, item)));
+        } catch (one) {
+          if (isConnectionError(rootDbError(one))) throw one;
+          results.set(index, failure(index, one, requestId));
+          if (atomic) break;
+        }
+      }
+    }
+    return indexes.flatMap((index) => results.get(index) ?? []);
   }
 
   app.post(
@@ -109,49 +203,41 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
     },
     async (request) => {
       const { atomic, operations } = request.body;
-      if (atomic) {
-        let failed: { index: number; error: AppError } | undefined;
-        try {
-          const results = await runWrite(database, request.call, async (scope) => {
-            const out = [];
-            for (const [index, operation] of operations.entries()) {
-              try {
-                out.push(await runOperation(scope, operation, index));
-              } catch (err) {
-                failed = { index, error: toAppError(err) };
-                throw err;
-              }
-            }
-            return out;
-          });
-          return { results };
-        } catch (err) {
-          if (!failed || failed.error.status >= 500) throw err;
-          const failure = underOperation(failed.error, failed.index);
-          throw new AppError(422, 'batch_rolled_back', 'Batch rolled back', {
-            detail: `Operation ${failed.index} failed (${failure.code}): ${failure.detail ?? failure.title} Nothing was written.`,
-            errors: failure.errors,
-            extensions: { failedIndex: failed.index, failure: problemBody(failure, request.id) },
-          });
-        }
+      const runs = plan(operations);
+      if (!atomic) {
+        const results = await runWrite(database, request.call, async (scope) => {
+          const out: Result[] = [];
+          for (const run of runs) out.push(...(await runRun(scope, operations, run, false)));
+          return out;
+        });
+        for (const r of results) if (r.error && r.status >= 500) request.log.error({ index: r.index, error: r.error }, 'batch operation failed');
+        return { results };
       }
-
-      const results = await runWrite(database, request.call, async (scope) => {
-        const out = [];
-        for (const [index, operation] of operations.entries()) {
-          try {
-            out.push(await scope.savepoint(() => runOperation(scope, operation, index)));
-          } catch (err) {
-            // A lost connection ends the whole batch; anything else belongs to this operation alone.
-            if (isConnectionError(rootDbError(err))) throw err;
-            const error = underOperation(toAppError(err), index);
-            if (error.status >= 500) request.log.error({ err, index }, 'batch operation failed');
-            out.push({ index, status: error.status, error: problemBody(error, request.id) });
+      let failed: Result | undefined;
+      try {
+        const results = await runWrite(database, request.call, async (scope) => {
+          failed = undefined;
+          const out: Result[] = [];
+          for (const run of runs) {
+            const part = await runRun(scope, operations, run, true);
+            failed = part.find((r) => r.error);
+            // Undo everything: the transaction rolls back on the way out.
+            if (failed) throw new AppError(422, 'batch_rolled_back', 'Batch rolled back');
+            out.push(...part);
           }
-        }
-        return out;
-      });
-      return { results };
+          return out;
+        });
+        return { results };
+      } catch (err) {
+        if (!failed?.error) throw err;
+        const problem = failed.error;
+        if (failed.status >= 500) throw new AppError(failed.status, problem.code, problem.title, { detail: problem.detail });
+        throw new AppError(422, 'batch_rolled_back', 'Batch rolled back', {
+          detail: `Operation ${failed.index} failed (${problem.code}): ${problem.detail ?? problem.title} Nothing was written.`,
+          errors: problem.errors,
+          extensions: { failedIndex: failed.index, failure: problem },
+        });
+      }
     },
   );
 };

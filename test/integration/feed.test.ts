@@ -269,7 +269,7 @@ describe.skipIf(!isPostgres())('a transaction that commits late is not skipped (
     const engine = engineFor();
     const def = engine.definition('org-units');
     const done = runWrite(held, callFor(region, 'writer-a'), async (scope) => {
-      const outcome = await engine.upsert(scope, def, region, key, { name: `held ${key}`, level: 'street' }, undefined);
+      const outcome = await engine.upsert(scope, def, { regionCode: region, externalId: key, data: { name: `held ${key}`, level: 'street' }, ifMatch: undefined });
       if (where === 'before-feed') {
         paused();
         await gate;
