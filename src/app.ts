@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { authPlugin } from './plugins/auth.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin } from './plugins/problem.js';
+import { responseSerializerCompiler } from './plugins/serializer.js';
 import type { CollectionDefinition } from './records/definition.js';
 import { createRecordEngine } from './records/engine.js';
 import { collectionRoutes } from './records/routes.js';
@@ -65,7 +66,7 @@ export async function buildApp(options: BuildAppOptions) {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
