@@ -82,3 +82,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze(parsed.data);
 }
+
+/** For command-line entry points: the config, or undefined after writing the one-line reason to stderr. */
+export function loadConfigOrReport(prefix = '', env: NodeJS.ProcessEnv = process.env): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${prefix}${err.message}\n`);
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrReport } from './config.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { openRuntime } from './runtime.js';
@@ -7,16 +7,8 @@ import { mintToken } from './security/tokens.js';
 
 /** The only module that touches the process: config → database → migrate → app → listen → graceful shutdown. */
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport();
+  if (!config) process.exit(1);
   const { config: effective, database, embedded, notes } = await openRuntime(config);
   await migrate(database);
   const app = await buildApp({

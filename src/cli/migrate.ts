@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { loadConfigOrReport, type Config } from '../config.js';
 import { queryRows, type Database } from '../db/client.js';
 import { expectedMigrationCount, migrate } from '../db/migrate.js';
 import { isConnectionError, rootDbError } from '../errors.js';
@@ -36,16 +36,8 @@ function oneLine(err: unknown): string {
 }
 
 async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`migrate: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport('migrate: ');
+  if (!config) return 1;
   const target = describeTarget(config);
   let database: Database | undefined;
   try {

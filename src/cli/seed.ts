@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { App } from '../app.js';
 import { buildApp } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrReport } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { todayInShanghai } from '../domain/dates.js';
 import { DEFAULT_SEED, demoDataset, type CrossRegionLink, type DemoDataset, type UpsertOperation } from '../demo/generator.js';
 import { openRuntime } from '../runtime.js';
 import { createTokenVerifier, mintToken } from '../security/tokens.js';
+import { isEntryPoint } from './entry-point.js';
 
 // `npm run seed`: writes the demo data set through the API itself (POST /v1/batch via inject), so every
 // record passes the same validation, rules, change feed and audit as a platform's upload.
@@ -216,16 +215,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const seed = values.seed === undefined ? DEFAULT_SEED : /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed;
 
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 1;
 
   let runtime;
   try {
@@ -291,18 +282,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
 
 // Importing this module (the integration test does) runs nothing; only `npm run seed` does.
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

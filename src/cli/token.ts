@@ -1,10 +1,9 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { REGION_CODE_PATTERN } from '../domain/region.js';
 import { loadOrCreateDevKeys } from '../security/dev-keys.js';
 import { mintToken, parseTtl, SCOPES } from '../security/tokens.js';
+import { isEntryPoint } from './entry-point.js';
 
 export const TOKEN_USAGE = `Usage: npm run token -- --region <code> --scope "<scopes>" [--sub <subject>] [--ttl <duration>] [--client-id <id>]
 
@@ -133,14 +132,5 @@ async function main() {
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) void main();
+if (isEntryPoint(import.meta.url)) void main();

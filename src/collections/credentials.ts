@@ -1,4 +1,4 @@
-import { and, between, eq, gte, isNull, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, gte, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { credentials } from '../db/schema/index.js';
 import { addDays } from '../domain/dates.js';
@@ -139,8 +139,7 @@ export const credentialsCollection = defineCollection({
   ],
   async rules(candidate, ctx) {
     const text = (key: keyof z.infer<typeof fields>) => String(candidate[key]);
-    const [credentialNumber, kind, status, issuedOn, expiresOn] = [
-      text('credentialNumber'),
+    const [kind, status, issuedOn, expiresOn] = [
       text('kind'),
       text('status'),
       text('issuedOn'),

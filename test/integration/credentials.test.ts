@@ -225,7 +225,7 @@ describe('credentials: list filters', () => {
     const soon = await make('soon', { officerId: b.officer.id, expiresOn: daysFromToday(20) });
     const todayOnly = await make('today', { officerId: a.officer.id, kind: 'supervision', expiresOn: daysFromToday(0) });
     const expired = await make('expired', { officerId: b.officer.id, kind: 'supervision', issuedOn: daysFromToday(-900), expiresOn: daysFromToday(-3) });
-    const suspended = await make('suspended', { officerId: b.officer.id, status: 'suspended', expiresOn: daysFromToday(10) });
+    await make('suspended', { officerId: b.officer.id, status: 'suspended', expiresOn: daysFromToday(10) });
     const lost = await make('lost', { officerId: a.officer.id, status: 'lost', expiresOn: daysFromToday(-10), issuedOn: daysFromToday(-400) });
 
     const ids = async (query: string) => {
