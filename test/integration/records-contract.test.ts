@@ -1,10 +1,12 @@
 /**
  * The record conventions of DESIGN §3, written once over a list of collections. A case names a
- * collection, how to make a valid body for record n of a region, a field that may change freely and an
- * optional field that a merge patch can remove. Add a case when a collection joins the registry.
+ * collection, how to make a valid body for record n of a region, a field that may change freely and
+ * (when the collection has one) an optional field that a merge patch can remove. Add a case when a
+ * collection joins the registry.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { makeIdCardNumber } from '../../src/domain/id-card.js';
 import { bearer, useTestApp } from '../support/context.js';
 import {
   aCreditCode,
@@ -16,6 +18,7 @@ import {
   type Headers,
   type RecordJson,
 } from '../support/fixtures.js';
+import { aCredential, anOfficer } from '../support/people-fixtures.js';
 
 const ctx = useTestApp();
 
@@ -23,12 +26,54 @@ interface ContractCase {
   collection: string;
   /** Region codes used by this case are `${regionPrefix}NN`; distinct per case. */
   regionPrefix: string;
-  /** A valid POST body for record number n of a region (needs no other record). */
+  /**
+   * A valid POST body for record number n of a region, with an `externalId`. Deterministic: the same
+   * (regionCode, n) gives an equal body. It may reference records that `setup` made in that region; its
+   * first key other than regionCode and externalId must be a required field that is not a reference.
+   */
   makeBody(regionCode: string, n: number): Record<string, unknown>;
   /** A field any record may change to `value(n)`. */
   changeField: { field: string; value(n: number): unknown };
-  /** An optional field and a valid value for it: a merge patch with null must remove it. */
-  optionalField: { field: string; value(regionCode: string, n: number): unknown };
+  /** An optional field and a valid value for it: a merge patch with null must remove it. Absent when the collection has none. */
+  optionalField?: { field: string; value(regionCode: string, n: number): unknown };
+  /** A scope the case's tokens carry besides records:read records:write (e.g. pii:read, so personal fields read back unmasked). */
+  extraScope?: string;
+  /** Makes, in every region code the case uses, the records its bodies reference (runs once, before the case's tests). */
+  setup?(app: App, regionCode: string): Promise<void>;
+}
+
+/** A province-level token for the cases' setup: it covers every region code below. */
+const provinceToken = () => bearer({ region: '410000', scope: 'records:read records:write' });
+
+/** Upserts by key with the province token; throws on a non-2xx answer. */
+async function given(app: App, collection: string, regionCode: string, externalId: string, body: object) {
+  const res = await app.inject({
+    method: 'PUT',
+    url: `/v1/${collection}/external/${regionCode}/${externalId}`,
+    headers: await provinceToken(),
+    payload: body,
+  });
+  if (res.statusCode >= 300) throw new Error(`setup: PUT ${collection} ${regionCode}/${externalId} answered ${res.statusCode}: ${res.body}`);
+  return res.json<RecordJson>();
+}
+
+/**
+ * An active male officer body that depends only on (regionCode, n): its ID number is made from the region
+ * code, so it is unique among active officers of every region (the rule spans regions).
+ */
+function officerBody(regionCode: string, n: number, birthDate: string) {
+  const nnnn = String(n).padStart(4, '0');
+  return {
+    ...anOfficer({
+      name: `张伟${n}`,
+      gender: '1',
+      idCardNumber: makeIdCardNumber({ addressCode: regionCode, birthDate, sequence: 2 * n + 1 }),
+      birthDate,
+      phone: `139${regionCode.slice(2)}${nnnn}`,
+      badgeNumber: `${regionCode}${nnnn}`,
+      orgUnitExternalId: 'OU',
+    }),
+  };
 }
 
 const cases: ContractCase[] = [
@@ -39,7 +84,47 @@ const cases: ContractCase[] = [
     changeField: { field: 'name', value: (n) => `执法中队 ${n}（更名）` },
     optionalField: { field: 'unifiedSocialCreditCode', value: (regionCode, n) => aCreditCode(regionCode, 1000 + n) },
   },
+  {
+    collection: 'officers',
+    regionPrefix: '4114',
+    // Every body names the unit `OU` of its own region, made by setup.
+    makeBody: (regionCode, n) => ({ ...officerBody(regionCode, n, '1985-03-15'), regionCode, externalId: `OF-${n}` }),
+    changeField: { field: 'position', value: (n) => `副中队长 ${n}` },
+    // A personal field: removing it must clear its ciphertext and blind index alike.
+    optionalField: { field: 'phone', value: (regionCode, n) => `138${regionCode.slice(2)}${String(n).padStart(4, '0')}` },
+    // Without pii:read the ID number and phone read back masked, and a body would not match its record.
+    extraScope: 'pii:read',
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+    },
+  },
+  {
+    collection: 'credentials',
+    regionPrefix: '4115',
+    // Revoked credentials are history: the "one valid credential of a kind per officer" rule leaves them
+    // alone, so every record of a region can name the same holder. Fixed dates keep the body deterministic.
+    makeBody: (regionCode, n) => ({
+      ...aCredential({
+        credentialNumber: `豫执${regionCode}${String(n).padStart(4, '0')}`,
+        issuedOn: '2023-01-01',
+        expiresOn: '2028-12-31',
+        status: 'revoked',
+        officerExternalId: 'HOLDER',
+      }),
+      regionCode,
+      externalId: `CR-${n}`,
+    }),
+    changeField: { field: 'issuingAuthority', value: (n) => `河南省人民政府（第 ${n} 次更正）` },
+    // Every field of a credential is required: no optional field to remove.
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'HOLDER', officerBody(regionCode, 1, '1980-06-01'));
+    },
+  },
 ];
+
+/** The highest `region(n)` the suite below uses; setup runs for `${prefix}00` … this. */
+const HIGHEST_REGION = 16;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -53,9 +138,15 @@ async function create(app: App, headers: Headers, collection: string, body: Reco
 describe.each(cases)('record conventions: $collection', (c) => {
   const base = `/v1/${c.collection}`;
   const region = (nn: number) => `${c.regionPrefix}${String(nn).padStart(2, '0')}`;
+  const scope = ['records:read records:write', c.extraScope].filter(Boolean).join(' ');
   /** A county-level token: it covers its own region only, so each test sees only its own records. */
-  const tokenFor = (regionCode: string) => bearer({ region: regionCode, scope: 'records:read records:write' });
+  const tokenFor = (regionCode: string) => bearer({ region: regionCode, scope });
   const externalUrl = (regionCode: string, key: string) => `${base}/external/${regionCode}/${key}`;
+
+  beforeAll(async () => {
+    if (!c.setup) return;
+    for (let nn = 0; nn <= HIGHEST_REGION; nn++) await c.setup(ctx.app, region(nn));
+  });
 
   it('POST creates: 201 with Location, ETag "1" and the full record', async () => {
     const r = region(1);
@@ -170,7 +261,10 @@ describe.each(cases)('record conventions: $collection', (c) => {
     const r = region(contentType === 'application/json' ? 6 : 5);
     const headers = await tokenFor(r);
     const optional = c.optionalField;
-    const record = await create(ctx.app, headers, c.collection, { ...c.makeBody(r, 1), [optional.field]: optional.value(r, 1) });
+    const record = await create(ctx.app, headers, c.collection, {
+      ...c.makeBody(r, 1),
+      ...(optional ? { [optional.field]: optional.value(r, 1) } : {}),
+    });
 
     const res = await ctx.app.inject({
       method: 'PATCH',
@@ -193,6 +287,7 @@ describe.each(cases)('record conventions: $collection', (c) => {
     expect(stale.statusCode).toBe(412);
     expect(problemOf(stale).code).toBe('version_conflict');
 
+    if (!optional) return; // the collection has no optional field to remove
     // null removes an optional field (RFC 7396).
     const removed = await ctx.app.inject({
       method: 'PATCH',
@@ -211,7 +306,7 @@ describe.each(cases)('record conventions: $collection', (c) => {
     const headers = await tokenFor(r);
     const record = await create(ctx.app, headers, c.collection, c.makeBody(r, 1));
     // Removing a required field fails validation at its path.
-    const required = Object.keys(c.makeBody(r, 1)).find((k) => k !== 'regionCode' && k !== 'externalId' && k !== c.optionalField.field);
+    const required = Object.keys(c.makeBody(r, 1)).find((k) => k !== 'regionCode' && k !== 'externalId' && k !== c.optionalField?.field);
     const bad = await ctx.app.inject({
       method: 'PATCH',
       url: `${base}/${record.id}`,
@@ -356,8 +451,9 @@ describe.each(cases)('record conventions: $collection', (c) => {
     const exact = await ctx.app.inject({ method: 'GET', url: `${base}?limit=7`, headers });
     expect(exact.json().items).toHaveLength(7);
     expect(exact.json().nextCursor).toBeNull();
-    const byKey = await ctx.app.inject({ method: 'GET', url: `${base}?externalId=OU-3`, headers });
-    expect(byKey.json().items.map((i: RecordJson) => i.externalId)).toEqual(['OU-3']);
+    const third = String(c.makeBody(r, 3)['externalId']);
+    const byKey = await ctx.app.inject({ method: 'GET', url: `${base}?externalId=${encodeURIComponent(third)}`, headers });
+    expect(byKey.json().items.map((i: RecordJson) => i.externalId)).toEqual([third]);
 
     for (const limit of ['0', '501', 'x']) {
       const bad = await ctx.app.inject({ method: 'GET', url: `${base}?limit=${limit}`, headers });
@@ -369,7 +465,7 @@ describe.each(cases)('record conventions: $collection', (c) => {
   it('filters by regionCode within the caller’s coverage', async () => {
     const city = `${c.regionPrefix}00`;
     const [r1, r2] = [region(14), region(15)];
-    const cityHeaders = await bearer({ region: city, scope: 'records:read records:write' });
+    const cityHeaders = await bearer({ region: city, scope });
     const a = await create(ctx.app, cityHeaders, c.collection, c.makeBody(r1, 1));
     const b = await create(ctx.app, cityHeaders, c.collection, c.makeBody(r2, 1));
     const only1 = await ctx.app.inject({ method: 'GET', url: `${base}?regionCode=${r1}`, headers: cityHeaders });
