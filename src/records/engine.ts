@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, arrayContains, between, eq, getTableColumns, getTableName, gt, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, getTableName, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
 import { insertJsonRows } from '../db/bulk-insert.js';
@@ -10,19 +10,19 @@ import {
   AppError,
   forbiddenRegion,
   notFound,
-  referenceNotFound,
-  ruleViolation,
   validationFailed,
   versionConflict,
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import type { ApiRecord, Candidate, CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
+import type { ApiRecord, Candidate, CollectionDefinition, StoredRow } from './definition.js';
 import { etagMatches } from './etag.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
-import { columnOf, selectRows, selectionOf, targetCondition, targetsOf, type Registry, type Target } from './store.js';
+import { createReferences } from './references.js';
+import { selectRows, selectionOf, targetCondition, type Registry, type Target } from './store.js';
+import { checkUnique, type UniqueSubject } from './unique.js';
 import type { CallContext, WriteScope } from './write-scope.js';
 
 export interface EngineDeps {
@@ -57,7 +57,6 @@ export interface UpsertItem {
   ifMatch: IfMatch;
 }
 
-
 interface WriteItem {
   /** Validated body, with regionCode and externalId. */
   data: Record<string, unknown>;
@@ -65,8 +64,7 @@ interface WriteItem {
   existing: StoredRow | undefined;
 }
 
-
-interface Prepared {
+interface Prepared extends UniqueSubject {
   index: number;
   existing: StoredRow | undefined;
   candidate: Candidate;
@@ -106,102 +104,12 @@ function comparable(value: unknown): string {
 export function createRecordEngine(deps: EngineDeps) {
   const { registry, cipher } = deps;
 
+  const references = createReferences(registry);
+
   function definition(name: string): CollectionDefinition {
     const def = registry.get(name);
     if (!def) throw new Error(`unknown collection ${name}`);
     return def;
-  }
-
-  // ---- references -------------------------------------------------------------------------------
-
-  async function lookupRef(
-    scope: WriteScope,
-    targetName: string,
-    by: Target,
-    path: string,
-  ): Promise<ResolvedRef> {
-    const key = 'id' in by ? `${targetName}|id:${by.id}` : `${targetName}|ext:${by.regionCode}/${by.externalId}`;
-    const cached = scope.refCache.get(key);
-    if (cached) return cached;
-    const target = definition(targetName);
-    const [row] = await selectRows(
-      scope.tx,
-      target,
-      registry,
-      and(targetCondition(target.table, by), coveredBy(target.table.regionCode, scope.call.principal.region)),
-    );
-    if (!row) {
-      const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
-      throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
-    }
-    const resolved = rememberRef(scope, targetName, row);
-    return resolved;
-  }
-
-  function rememberRef(scope: WriteScope, collection: string, row: StoredRow): ResolvedRef {
-    const resolved: ResolvedRef = { collection, id: row.id, externalId: row.externalId, regionCode: row.regionCode, row };
-    scope.refCache.set(`${collection}|id:${row.id}`, resolved);
-    if (row.externalId) scope.refCache.set(`${collection}|ext:${row.regionCode}/${row.externalId}`, resolved);
-    return resolved;
-  }
-
-  function forgetRef(scope: WriteScope, collection: string, row: StoredRow) {
-    scope.refCache.delete(`${collection}|id:${row.id}`);
-    if (row.externalId) scope.refCache.delete(`${collection}|ext:${row.regionCode}/${row.externalId}`);
-  }
-
-  function targetName(ref: RefSpec, data: Record<string, unknown>): string | undefined {
-    if (typeof ref.target === 'string') return ref.target;
-    const type = data[ref.target.typeField];
-    return typeof type === 'string' ? ref.target.targets[type] : undefined;
-  }
-
-  async function resolveRefs(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, regionCode: string) {
-    const ids: Record<string, string | string[] | null> = {};
-    const externalIds: Record<string, string | null | (string | null)[]> = {};
-    const resolved = new Map<string, ResolvedRef | ResolvedRef[] | null>();
-    for (const ref of def.refs ?? []) {
-      const byId = data[ref.field];
-      const byKey = data[ref.externalField];
-      const name = targetName(ref, data);
-      const given = ref.many
-        ? (Array.isArray(byId) && byId.length > 0) || (Array.isArray(byKey) && byKey.length > 0)
-        : byId != null || byKey != null;
-      if (!given || !name) {
-        if (ref.required && !given) {
-          throw validationFailed([{ path: `/${ref.field}`, message: `give ${ref.field} or ${ref.externalField}`, in: 'body' }]);
-        }
-        ids[ref.field] = ref.many ? [] : null;
-        externalIds[ref.externalField] = ref.many ? [] : null;
-        resolved.set(ref.field, ref.many ? [] : null);
-        continue;
-      }
-      if (ref.many) {
-        const list: ResolvedRef[] = [];
-        if (Array.isArray(byId) && byId.length > 0) {
-          for (const [i, id] of byId.entries()) list.push(await lookupRef(scope, name, { id: String(id) }, `/${ref.field}/${i}`));
-        } else if (Array.isArray(byKey)) {
-          for (const [i, key] of byKey.entries()) {
-            list.push(await lookupRef(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`));
-          }
-        }
-        ids[ref.field] = list.map((r) => r.id);
-        externalIds[ref.externalField] = list.map((r) => r.externalId);
-        resolved.set(ref.field, list);
-        continue;
-      }
-      const found =
-        byId != null
-          ? await lookupRef(scope, name, { id: String(byId) }, `/${ref.field}`)
-          : await lookupRef(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`);
-      if (byId != null && byKey != null && found.externalId !== byKey) {
-        throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
-      }
-      ids[ref.field] = found.id;
-      externalIds[ref.externalField] = found.externalId;
-      resolved.set(ref.field, found);
-    }
-    return { ids, externalIds, resolved };
   }
 
   // ---- writes -----------------------------------------------------------------------------------
@@ -233,86 +141,6 @@ export function createRecordEngine(deps: EngineDeps) {
     return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
   }
 
-  /** Loads, in one statement per target collection, every record the items reference: later look-ups hit the cache. */
-  async function prefetchRefs(scope: WriteScope, def: CollectionDefinition, items: WriteItem[]) {
-    const wanted = new Map<string, { ids: Set<string>; keys: Map<string, { regionCode: string; externalId: string }> }>();
-    for (const ref of def.refs ?? []) {
-      for (const { data } of items) {
-        const name = targetName(ref, data);
-        if (!name) continue;
-        const entry = wanted.get(name) ?? { ids: new Set<string>(), keys: new Map() };
-        wanted.set(name, entry);
-        const regionCode = String(data['regionCode']);
-        const ids = ref.many ? data[ref.field] : [data[ref.field]];
-        const keys = ref.many ? data[ref.externalField] : [data[ref.externalField]];
-        for (const id of Array.isArray(ids) ? ids : []) {
-          if (typeof id === 'string' && !scope.refCache.has(`${name}|id:${id}`)) entry.ids.add(id);
-        }
-        for (const key of Array.isArray(keys) ? keys : []) {
-          if (typeof key === 'string' && !scope.refCache.has(`${name}|ext:${regionCode}/${key}`)) {
-            entry.keys.set(`${regionCode}/${key}`, { regionCode, externalId: key });
-          }
-        }
-      }
-    }
-    for (const [name, { ids, keys }] of wanted) {
-      const target = definition(name);
-      const t = target.table;
-      const pairs = [...keys.values()];
-      const byId = ids.size > 0 ? sql`${t.id} = any(${sql.param([...ids])}::uuid[])` : undefined;
-      const byKey =
-        pairs.length > 0
-          ? sql`(${t.regionCode}, ${t.externalId}) in (select * from unnest(${sql.param(pairs.map((p) => p.regionCode))}::varchar[], ${sql.param(pairs.map((p) => p.externalId))}::varchar[]))`
-          : undefined;
-      if (!byId && !byKey) continue;
-      const rows = await selectRows(
-        scope.tx,
-        target,
-        registry,
-        and(isNull(t.deletedAt), coveredBy(t.regionCode, scope.call.principal.region), or(byId, byKey)),
-      );
-      for (const row of rows) rememberRef(scope, name, row);
-    }
-  }
-
-  /** Refuses candidates whose `unique` values a live record (or an earlier candidate of the same call) already holds. */
-  async function checkUnique(scope: WriteScope, def: CollectionDefinition, prepared: Prepared[], fail: (p: Prepared, err: unknown) => void) {
-    const keyContext = { today: scope.call.today, blindIndex: (v: string) => cipher.blindIndex(v) };
-    for (const rule of def.unique ?? []) {
-      const keyed = prepared
-        .filter((p) => !p.failed)
-        .map((p) => ({ p, key: rule.key(p.candidate, keyContext) }))
-        .filter((k): k is { p: Prepared; key: string } => k.key !== null);
-      if (keyed.length === 0) continue;
-      // A stored row that this call rewrites counts with its new value, not its stored one.
-      const rewritten = new Map(prepared.filter((p) => p.existing && !p.failed).map((p) => [p.existing!.id, rule.key(p.candidate, keyContext)]));
-      const held = await scope.tx
-        .select({ ...getTableColumns(def.table), uniqueKey: sql<string>`(${rule.column})::text` })
-        .from(def.table)
-        .where(
-          and(
-            isNull(def.table.deletedAt),
-            rule.appliesTo?.(scope.call.today),
-            sql`(${rule.column})::text = any(${sql.param([...new Set(keyed.map((k) => k.key))])}::text[])`,
-          ),
-        );
-      const holders = new Map<string, StoredRow>();
-      for (const row of held as (StoredRow & { uniqueKey: string })[]) {
-        if (rewritten.has(row.id) && rewritten.get(row.id) !== row.uniqueKey) continue;
-        holders.set(`${row.uniqueKey}|${row.id}`, row);
-      }
-      const claimed = new Set<string>();
-      for (const { p, key } of keyed) {
-        const holder = [...holders.values()].find((row) => row.uniqueKey === key && row.id !== p.existing?.id);
-        if (holder || claimed.has(key)) {
-          fail(p, ruleViolation(rule.path, rule.message(holder, p.candidate)));
-          continue;
-        }
-        claimed.add(key);
-      }
-    }
-  }
-
   /**
    * Writes records of one collection in bulk: references looked up per target collection, rules per
    * record, unique values checked in one statement per rule, new records in one multi-row INSERT.
@@ -335,13 +163,13 @@ export function createRecordEngine(deps: EngineDeps) {
         return false;
       }
     });
-    await prefetchRefs(scope, def, live);
+    await references.prefetch(scope, def, live);
 
     const prepared: Prepared[] = [];
     for (const { data, existing, index } of live) {
       try {
         const regionCode = String(data['regionCode']);
-        const { ids, externalIds, resolved } = await resolveRefs(scope, def, data, regionCode);
+        const { ids, externalIds, resolved } = await references.resolve(scope, def, data, regionCode);
         const candidate: Candidate = { regionCode, externalId: (data['externalId'] as string | null | undefined) ?? null };
         if (existing) candidate.id = existing.id;
         for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
@@ -364,7 +192,7 @@ export function createRecordEngine(deps: EngineDeps) {
         failItem(index, err);
       }
     }
-    await checkUnique(scope, def, prepared, (p, err) => {
+    await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), (p, err) => {
       p.failed = true;
       failItem(p.index, err);
     });
@@ -422,8 +250,8 @@ export function createRecordEngine(deps: EngineDeps) {
       op: p.existing ? 'update' : 'create',
       version: row.version,
     });
-    if (p.existing) forgetRef(scope, def.name, p.existing);
-    rememberRef(scope, def.name, row);
+    if (p.existing) references.forget(scope, def.name, p.existing);
+    references.remember(scope, def.name, row);
     results[p.index] = { status: p.existing ? 200 : 201, row, changed: true };
   }
 
@@ -556,31 +384,11 @@ export function createRecordEngine(deps: EngineDeps) {
     return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
   }
 
-  async function assertNotReferenced(scope: WriteScope, def: CollectionDefinition, row: StoredRow) {
-    for (const other of registry.values()) {
-      for (const ref of other.refs ?? []) {
-        if (!targetsOf(ref).includes(def.name)) continue;
-        const col = columnOf(other, ref.field);
-        const match: SQL = ref.many ? arrayContains(col, [row.id]) : eq(col, row.id);
-        const [hit] = await scope.tx
-          .select({ id: other.table.id })
-          .from(other.table)
-          .where(and(match, isNull(other.table.deletedAt)))
-          .limit(1);
-        if (hit) {
-          throw new AppError(409, 'still_referenced', 'Record still referenced', {
-            detail: `Live ${other.name} records still reference this ${def.name} record through ${ref.field}; delete or re-point them first.`,
-          });
-        }
-      }
-    }
-  }
-
   async function remove(scope: WriteScope, def: CollectionDefinition, target: Target, ifMatch: IfMatch): Promise<StoredRow> {
     const existing = await lockTarget(scope, def, target);
     if (!existing) throw notFound();
     checkIfMatch(ifMatch, existing);
-    await assertNotReferenced(scope, def, existing);
+    await references.assertNotReferenced(scope, def, existing);
     const table = def.table;
     const [deleted] = await scope.tx
       .update(table)
@@ -599,7 +407,7 @@ export function createRecordEngine(deps: EngineDeps) {
       record: null,
     });
     scope.recordAudit({ collection: def.name, recordId: existing.id, regionCode: existing.regionCode, op: 'delete', version });
-    forgetRef(scope, def.name, existing);
+    references.forget(scope, def.name, existing);
     return { ...existing, version };
   }
 
