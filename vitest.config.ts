@@ -8,6 +8,8 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     testTimeout: 30_000,
+    // In CI a JSON report as well, from which .ci/run prints a plain "N passed, N failed" line.
+    reporters: process.env['CI'] ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
     hookTimeout: 120_000,
   },
 });
