@@ -6,17 +6,12 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { bearer, isPostgres, useTestApp } from '../support/context.js';
+import type { BatchResultJson } from '../support/fixtures.js';
 import { anIdentity, anOfficer, anOrgUnit } from '../support/people-fixtures.js';
 
 const ctx = useTestApp();
 
-interface Result {
-  index: number;
-  status: number;
-  id?: string;
-  version?: number;
-  error?: { code: string; errors?: { path: string }[] };
-}
+type Result = BatchResultJson;
 
 async function batch(region: string, operations: unknown[], atomic = false): Promise<Result[]> {
   const headers = await bearer({ region, scope: 'records:read records:write' });

@@ -4,17 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../support/context.js';
-import { drainFeed, feedHead, givenOrgUnit, problemOf, type Headers, type RecordJson } from '../support/fixtures.js';
+import {
+  drainFeed,
+  feedHead,
+  givenOrgUnit,
+  problemOf,
+  type BatchResultJson,
+  type Headers,
+  type RecordJson,
+} from '../support/fixtures.js';
 
 const ctx = useTestApp();
 
-interface Result {
-  index: number;
-  status: number;
-  id?: string;
-  version?: number;
-  error?: { code: string; status: number; errors?: { path: string }[]; requestId?: string };
-}
+type Result = BatchResultJson;
 
 type Op =
   | { op: 'upsert'; collection: string; regionCode: string; externalId: string; ifMatch?: number; data?: Record<string, unknown> }

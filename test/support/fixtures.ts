@@ -152,3 +152,12 @@ export function problemOf(res: LightMyRequestResponse): {
   }
   return res.json();
 }
+
+/** One entry of a POST /v1/batch answer. */
+export interface BatchResultJson {
+  index: number;
+  status: number;
+  id?: string;
+  version?: number;
+  error?: { code: string; status: number; errors?: { path: string }[]; requestId?: string };
+}
