@@ -123,10 +123,6 @@ export function constraintOf(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-export function isUniqueViolation(err: unknown): boolean {
-  return sqlState(err) === '23505';
-}
-
 export function isRetryable(err: unknown): boolean {
   const state = sqlState(err);
   return state !== undefined && RETRYABLE_SQLSTATES.has(state);

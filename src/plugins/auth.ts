@@ -33,7 +33,3 @@ export const authPlugin = fp(
   },
   { name: 'auth', dependencies: ['problem'] },
 );
-
-export function requireScope(request: FastifyRequest, scope: Scope) {
-  if (!request.call.principal.scopes.has(scope)) throw missingScope(scope);
-}

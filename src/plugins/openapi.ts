@@ -26,9 +26,8 @@ const PLACEHOLDER = /^#\/components\/schemas\/(.+)__io_(input|output)$/;
  * Why not fastify-type-provider-zod's `jsonSchemaTransform`/`jsonSchemaTransformObject`: they name the
  * input form of every registered id `<id>Input`, so a schema registered as `OrgUnitInput` beside one
  * registered as `OrgUnit` is refused as a collision; they emit both forms of every registered schema,
- * used or not; and they find a schema's id by object identity in a copy of the registry, so a route
- * schema built twice (the record machinery builds a collection's schemas once for its routes and once
- * for the batch route) is referenced under its bare id whatever its direction. Here a component is
+ * used or not; and they find a schema's id by object identity in a copy of the registry, so a schema
+ * registered twice under one id is referenced under its bare id whatever its direction. Here a component is
  * looked up by its id in zod's global registry, only what the routes use is emitted, and a schema whose
  * request (input) and response (output) forms differ gets `<id>` for the response and `<id>Input` for
  * the request form; forms that are the same share one component.

@@ -67,7 +67,19 @@ function outputField(def: CollectionDefinition, key: string, schema: z.ZodType):
   return isOptional ? describedAs(pii ? base : schema, base.nullable()) : base;
 }
 
+const built = new WeakMap<CollectionDefinition, CollectionSchemas>();
+
+/** The API schemas of a collection, built once: its routes and the batch route share the same objects. */
 export function buildCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
+  let schemas = built.get(def);
+  if (!schemas) {
+    schemas = makeCollectionSchemas(def);
+    built.set(def, schemas);
+  }
+  return schemas;
+}
+
+function makeCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
   const refs = def.refs ?? [];
   const refInputs = Object.assign({}, ...refs.map(refInputShape)) as z.ZodRawShape;
   const inputFields = Object.fromEntries(

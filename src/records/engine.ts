@@ -21,7 +21,7 @@ import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
 import { createReferences } from './references.js';
-import { selectRows, selectionOf, targetCondition, type Registry, type Target } from './store.js';
+import { definitionIn, selectRows, selectionOf, targetCondition, type Registry, type Target } from './store.js';
 import { checkUnique, type UniqueSubject } from './unique.js';
 import type { CallContext, WriteScope } from './write-scope.js';
 
@@ -106,11 +106,7 @@ export function createRecordEngine(deps: EngineDeps) {
 
   const references = createReferences(registry);
 
-  function definition(name: string): CollectionDefinition {
-    const def = registry.get(name);
-    if (!def) throw new Error(`unknown collection ${name}`);
-    return def;
-  }
+  const definition = (name: string) => definitionIn(registry, name);
 
   // ---- writes -----------------------------------------------------------------------------------
 

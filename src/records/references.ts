@@ -2,7 +2,7 @@ import { and, arrayContains, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { AppError, referenceNotFound, ruleViolation, validationFailed } from '../errors.js';
 import type { CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
 import { coveredBy } from './region-scope.js';
-import { columnOf, selectRows, targetCondition, targetsOf, type Registry, type Target } from './store.js';
+import { columnOf, definitionIn, selectRows, targetCondition, targetsOf, type Registry, type Target } from './store.js';
 import type { WriteScope } from './write-scope.js';
 
 /**
@@ -10,12 +10,12 @@ import type { WriteScope } from './write-scope.js';
  * regions, cached per transaction (a batch refers to the same unit a thousand times), fetched in bulk
  * for a batch, and guarding deletes of records that live records still point at.
  */
+/** Cache keys of a looked-up record: by id, and by the caller's key in its region. */
+const idKey = (collection: string, id: string) => `${collection}|id:${id}`;
+const keyKey = (collection: string, regionCode: string, externalId: string) => `${collection}|ext:${regionCode}/${externalId}`;
+
 export function createReferences(registry: Registry) {
-  function definitionOf(name: string): CollectionDefinition {
-    const def = registry.get(name);
-    if (!def) throw new Error(`unknown collection ${name}`);
-    return def;
-  }
+  const definitionOf = (name: string) => definitionIn(registry, name);
 
   async function lookup(
     scope: WriteScope,
@@ -23,7 +23,7 @@ export function createReferences(registry: Registry) {
     by: Target,
     path: string,
   ): Promise<ResolvedRef> {
-    const key = 'id' in by ? `${targetName}|id:${by.id}` : `${targetName}|ext:${by.regionCode}/${by.externalId}`;
+    const key = 'id' in by ? idKey(targetName, by.id) : keyKey(targetName, by.regionCode, by.externalId);
     const cached = scope.refCache.get(key);
     if (cached) return cached;
     const target = definitionOf(targetName);
@@ -43,14 +43,14 @@ export function createReferences(registry: Registry) {
 
   function remember(scope: WriteScope, collection: string, row: StoredRow): ResolvedRef {
     const resolved: ResolvedRef = { collection, id: row.id, externalId: row.externalId, regionCode: row.regionCode, row };
-    scope.refCache.set(`${collection}|id:${row.id}`, resolved);
-    if (row.externalId) scope.refCache.set(`${collection}|ext:${row.regionCode}/${row.externalId}`, resolved);
+    scope.refCache.set(idKey(collection, row.id), resolved);
+    if (row.externalId) scope.refCache.set(keyKey(collection, row.regionCode, row.externalId), resolved);
     return resolved;
   }
 
   function forget(scope: WriteScope, collection: string, row: StoredRow) {
-    scope.refCache.delete(`${collection}|id:${row.id}`);
-    if (row.externalId) scope.refCache.delete(`${collection}|ext:${row.regionCode}/${row.externalId}`);
+    scope.refCache.delete(idKey(collection, row.id));
+    if (row.externalId) scope.refCache.delete(keyKey(collection, row.regionCode, row.externalId));
   }
 
   function targetName(ref: RefSpec, data: Record<string, unknown>): string | undefined {
@@ -121,10 +121,10 @@ export function createReferences(registry: Registry) {
         const ids = ref.many ? data[ref.field] : [data[ref.field]];
         const keys = ref.many ? data[ref.externalField] : [data[ref.externalField]];
         for (const id of Array.isArray(ids) ? ids : []) {
-          if (typeof id === 'string' && !scope.refCache.has(`${name}|id:${id}`)) entry.ids.add(id);
+          if (typeof id === 'string' && !scope.refCache.has(idKey(name, id))) entry.ids.add(id);
         }
         for (const key of Array.isArray(keys) ? keys : []) {
-          if (typeof key === 'string' && !scope.refCache.has(`${name}|ext:${regionCode}/${key}`)) {
+          if (typeof key === 'string' && !scope.refCache.has(keyKey(name, regionCode, key))) {
             entry.keys.set(`${regionCode}/${key}`, { regionCode, externalId: key });
           }
         }

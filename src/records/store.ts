@@ -6,6 +6,12 @@ import type { CollectionDefinition, RecordTable, RefSpec, StoredRow } from './de
 /** Collections by name: references and the batch endpoint find their targets here. */
 export type Registry = ReadonlyMap<string, CollectionDefinition>;
 
+export function definitionIn(registry: Registry, name: string): CollectionDefinition {
+  const def = registry.get(name);
+  if (!def) throw new Error(`unknown collection ${name}`);
+  return def;
+}
+
 export function targetsOf(ref: RefSpec): string[] {
   return typeof ref.target === 'string' ? [ref.target] : Object.values(ref.target.targets);
 }

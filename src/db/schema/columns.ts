@@ -16,5 +16,3 @@ export const recordColumns = () => ({
   /** Soft delete: a tombstone stays for the change feed and the audit trail. */
   deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'date', precision: 3 }),
 });
-
-export const COMMON_KEYS = ['id', 'regionCode', 'externalId', 'version', 'createdAt', 'updatedAt', 'deletedAt'] as const;
