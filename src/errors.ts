@@ -44,8 +44,9 @@ export const validationFailed = (errors: FieldError[], detail = 'The request has
   new AppError(400, 'validation_failed', 'Validation failed', { detail, errors });
 
 /** A domain rule refused the write (422). `path` points at the field an operator should fix. */
-export const ruleViolation = (path: string, message: string) =>
-  new AppError(422, 'rule_violation', 'Rule violation', { detail: message, errors: [{ path, message, in: 'body' }] });
+/** `cause`: the database error when a constraint refused the write (lets the transaction be retried). */
+export const ruleViolation = (path: string, message: string, cause?: unknown) =>
+  new AppError(422, 'rule_violation', 'Rule violation', { detail: message, errors: [{ path, message, in: 'body' }], cause });
 
 export const referenceNotFound = (path: string, message: string) =>
   new AppError(422, 'reference_not_found', 'Referenced record not found', {
@@ -123,6 +124,12 @@ export function constraintOf(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
+/** A unique index (23505) or an exclusion constraint (23P01) refused a row. */
+export function isConstraintViolation(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === '23505' || state === '23P01';
+}
+
 export function isRetryable(err: unknown): boolean {
   const state = sqlState(err);
   return state !== undefined && RETRYABLE_SQLSTATES.has(state);
@@ -148,8 +155,9 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
   if (!state) return undefined;
   switch (state) {
     case '23505':
+    case '23P01':
       return new AppError(409, 'conflict', 'Conflict', {
-        detail: `A record with the same unique value already exists (${constraintOf(root) ?? 'unique constraint'}).`,
+        detail: 'A record already holds a value that must be unique; read it and update that record instead.',
         cause: err,
       });
     case '23503':

@@ -1,7 +1,8 @@
-import { and, between, eq, gte, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, gte, inArray, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { credentials } from '../db/schema/index.js';
 import { addDays } from '../domain/dates.js';
+import { covers } from '../domain/region.js';
 import { ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
@@ -44,6 +45,9 @@ function effectiveStatusCondition(wanted: string, today: string): SQL | undefine
   return eq(credentials.status, wanted);
 }
 
+const ONE_VALID_MESSAGE =
+  'Only one valid credential of a kind per officer at a time (validity periods may not overlap); set the old one to revoked or lost first, or issue the new one after it expires.';
+
 const fields = z.object({
   credentialNumber: z
     .string()
@@ -74,6 +78,8 @@ export const credentialsCollection = defineCollection({
       target: 'officers',
       required: true,
       description: 'Holder 持证人 (an officer)',
+      // The staffing-type rule reads the officer's fields.
+      lock: 'share',
     },
   ],
   filters: {
@@ -116,41 +122,26 @@ export const credentialsCollection = defineCollection({
   },
   unique: [
     {
-      key: (candidate) => String(candidate['credentialNumber']),
+      key: (candidate) => candidate.credentialNumber,
       column: credentials.credentialNumber,
+      constraint: 'credentials_number_key',
       path: '/credentialNumber',
       message: (_holder, candidate) =>
-        `Credential number ${String(candidate['credentialNumber'])} is already recorded on another credential; each number is issued once. Update that record instead.`,
-    },
-    {
-      // One valid credential of a kind per officer at a time; expired and withdrawn ones are history.
-      key: (candidate, { today }) =>
-        candidate['status'] === 'valid' && String(candidate['expiresOn']) >= today
-          ? `${String(candidate['officerId'])}|${String(candidate['kind'])}`
-          : null,
-      column: sql`${credentials.officerId}::text || '|' || ${credentials.kind}`,
-      appliesTo: (today) => and(eq(credentials.status, 'valid'), gte(credentials.expiresOn, today)),
-      path: '/status',
-      message: (holder) =>
-        holder
-          ? `The officer already holds valid ${String(holder['kind'])} credential ${String(holder['credentialNumber'])} (until ${String(holder['expiresOn'])}); only one valid credential of a kind at a time. Set the old one to revoked or lost first.`
-          : 'An earlier record in this batch is a valid credential of the same kind for the same officer; only one at a time.',
+        `Credential number ${String(candidate.credentialNumber)} is already recorded on another credential; each number is issued once. Update that record instead.`,
     },
   ],
-  async rules(candidate, ctx) {
-    const text = (key: keyof z.infer<typeof fields>) => String(candidate[key]);
-    const [kind, status, issuedOn, expiresOn] = [
-      text('kind'),
-      text('status'),
-      text('issuedOn'),
-      text('expiresOn'),
-    ];
-    if (expiresOn <= issuedOn) {
+  constraints: {
+    credentials_one_valid_per_kind: { status: 422, path: '/status', message: ONE_VALID_MESSAGE },
+  },
+  rules(candidate, ctx) {
+    const { kind, status, issuedOn, expiresOn } = candidate;
+    if (String(expiresOn) <= String(issuedOn)) {
       throw ruleViolation('/expiresOn', `expiresOn ${expiresOn} must be after issuedOn ${issuedOn}.`);
     }
     const officer = ctx.refs.get('officerId');
     if (!officer || Array.isArray(officer)) return; // required: the engine has already refused a missing holder
     // 省政府令第180号: 劳动合同工、临时工 may not apply for a 行政执法证. Revoked or lost ones may still be recorded.
+    // The officer row is held FOR SHARE (ref lock), so its staffing type cannot change before commit.
     if (kind === 'enforcement' && (status === 'valid' || status === 'suspended') && officer.row['staffingType'] === 'contract') {
       throw ruleViolation(
         '/kind',
@@ -158,4 +149,50 @@ export const credentialsCollection = defineCollection({
       );
     }
   },
+  checks: [
+    {
+      // One valid credential of a kind per officer over its validity period: two valid credentials of the
+      // same officer and kind may not overlap. The exclusion constraint credentials_one_valid_per_kind holds
+      // it between transactions; this check words the refusal and catches overlaps within one request.
+      name: 'one-valid-credential-per-kind',
+      async check(subjects, { tx, principal }) {
+        const valid = subjects.filter((s) => s.candidate.status === 'valid');
+        if (valid.length === 0) return;
+        const stored = await tx
+          .select({
+            id: credentials.id,
+            officerId: credentials.officerId,
+            kind: credentials.kind,
+            credentialNumber: credentials.credentialNumber,
+            regionCode: credentials.regionCode,
+            issuedOn: credentials.issuedOn,
+            expiresOn: credentials.expiresOn,
+          })
+          .from(credentials)
+          .where(
+            and(
+              inArray(credentials.officerId, [...new Set(valid.map((s) => String(s.candidate.officerId)))]),
+              eq(credentials.status, 'valid'),
+              isNull(credentials.deletedAt),
+            ),
+          );
+        const rewritten = new Set(subjects.map((s) => s.candidate.id).filter(Boolean));
+        const accepted: { officerId: string; kind: string; issuedOn: string; expiresOn: string }[] = [];
+        for (const s of valid) {
+          const mine = { officerId: String(s.candidate.officerId), kind: String(s.candidate.kind), issuedOn: String(s.candidate.issuedOn), expiresOn: String(s.candidate.expiresOn) };
+          const overlaps = (other: typeof mine) =>
+            other.officerId === mine.officerId && other.kind === mine.kind && other.issuedOn <= mine.expiresOn && mine.issuedOn <= other.expiresOn;
+          const holder = stored.find((c) => c.id !== s.candidate.id && !rewritten.has(c.id) && overlaps(c));
+          if (holder) {
+            const named = covers(principal.region, holder.regionCode) ? ` ${holder.credentialNumber}` : '';
+            s.fail('/status', `The officer already holds valid ${holder.kind} credential${named} (${holder.issuedOn} to ${holder.expiresOn}), whose period overlaps this one. ${ONE_VALID_MESSAGE}`);
+          } else if (accepted.some(overlaps)) {
+            s.fail('/status', `An earlier record in this request is a valid ${mine.kind} credential of the same officer for an overlapping period. ${ONE_VALID_MESSAGE}`);
+          } else {
+            accepted.push(mine);
+          }
+        }
+      },
+    },
+  ],
 });

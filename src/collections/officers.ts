@@ -10,7 +10,8 @@ import {
   POLITICAL_STATUS,
   POLITICAL_STATUS_CODES,
 } from '../domain/code-tables.js';
-import { missingScope, ruleViolation } from '../errors.js';
+import { covers } from '../domain/region.js';
+import { missingScope } from '../errors.js';
 import { prepared } from '../db/prepared.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
@@ -193,29 +194,42 @@ export const officersCollection = defineCollection({
       }
     },
   },
-  unique: [activeIdCardNumberUnique(officers)],
-  async rules(candidate, ctx) {
-    checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
-    // The other side of the credential rule: turning an officer into contract staff while a credential is held.
-    if (candidate['staffingType'] === 'contract' && candidate.id && ctx.previous?.['staffingType'] !== 'contract') {
-      const [held] = await ctx.tx
-        .select({ credentialNumber: credentials.credentialNumber })
-        .from(credentials)
-        .where(
-          and(
-            eq(credentials.officerId, candidate.id),
-            eq(credentials.kind, 'enforcement'),
-            inArray(credentials.status, ['valid', 'suspended']),
-            isNull(credentials.deletedAt),
-          ),
-        )
-        .limit(1);
-      if (held) {
-        throw ruleViolation(
-          '/staffingType',
-          `The officer holds enforcement credential ${held.credentialNumber}; contract and temporary staff cannot hold one (河南省行政执法证件管理办法, 省政府令第180号). Revoke the credential first.`,
-        );
-      }
-    }
+  unique: [activeIdCardNumberUnique({ isActive: (officer) => officer.employmentStatus === 'active' })],
+  rules(candidate) {
+    checkIdentity(candidate);
   },
+  checks: [
+    {
+      // The other side of the credential rule: contract staff cannot hold an enforcement credential
+      // (省政府令第180号). The credentials read are locked, and a credential being written for the officer
+      // holds the officer row (FOR SHARE), so neither side can slip past the other.
+      name: 'contract-staff-hold-no-enforcement-credential',
+      async check(subjects, { tx, principal }) {
+        const turning = subjects.filter((s) => s.candidate.staffingType === 'contract' && s.candidate.id && s.previous?.['staffingType'] !== 'contract');
+        if (turning.length === 0) return;
+        const held = await tx
+          .select({ officerId: credentials.officerId, credentialNumber: credentials.credentialNumber, regionCode: credentials.regionCode })
+          .from(credentials)
+          .where(
+            and(
+              inArray(credentials.officerId, turning.map((s) => s.candidate.id!)),
+              eq(credentials.kind, 'enforcement'),
+              inArray(credentials.status, ['valid', 'suspended']),
+              isNull(credentials.deletedAt),
+            ),
+          )
+          .orderBy(credentials.id)
+          .for('share');
+        for (const s of turning) {
+          const credential = held.find((c) => c.officerId === s.candidate.id);
+          if (!credential) continue;
+          const which = covers(principal.region, credential.regionCode) ? `enforcement credential ${credential.credentialNumber}` : 'an enforcement credential';
+          s.fail(
+            '/staffingType',
+            `The officer holds ${which}; contract and temporary staff cannot hold one (河南省行政执法证件管理办法, 省政府令第180号). Revoke the credential first.`,
+          );
+        }
+      },
+    },
+  ],
 });

@@ -1,10 +1,14 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { queryRows } from '../db/client.js';
 import { z } from 'zod';
 import { orgUnits } from '../db/schema/index.js';
 import { checkCreditCode } from '../domain/credit-code.js';
 import { covers } from '../domain/region.js';
 import { ruleViolation } from '../errors.js';
 import { defineCollection, type ResolvedRef } from '../records/definition.js';
+
+/** Serialises re-parenting of org units (any constant; one per purpose). */
+const HIERARCHY_LOCK = 4_101_000_002;
 
 export const ORG_UNIT_LEVELS = ['province', 'city', 'county', 'street'] as const;
 
@@ -53,7 +57,7 @@ export const orgUnitsCollection = defineCollection({
       typeof query['parentId'] === 'string' ? eq(orgUnits.parentId, query['parentId']) : undefined,
     ],
   },
-  async rules(candidate, ctx) {
+  rules(candidate, ctx) {
     const parent = ctx.refs.get('parentId') as ResolvedRef | null | undefined;
     if (!parent) return;
     if (parent.id === candidate.id) throw ruleViolation('/parentId', 'A unit cannot be its own parent.');
@@ -63,17 +67,32 @@ export const orgUnitsCollection = defineCollection({
         `The parent unit is in region ${parent.regionCode}, which does not cover ${candidate.regionCode}; pick a parent in a covering region.`,
       );
     }
-    // Walk up from the parent: reaching this unit would close a cycle.
-    if (candidate.id) {
-      let cursor: string | null = parent.id;
-      for (let depth = 0; cursor && depth < 10; depth++) {
-        if (cursor === candidate.id) throw ruleViolation('/parentId', 'This parent would make the unit its own ancestor.');
-        const [up]: { parentId: string | null }[] = await ctx.tx
-          .select({ parentId: orgUnits.parentId })
-          .from(orgUnits)
-          .where(eq(orgUnits.id, cursor));
-        cursor = up?.parentId ?? null;
-      }
-    }
   },
+  checks: [
+    {
+      // Only re-parenting an existing unit can close a cycle (a new unit has no descendants). Such writes
+      // take one transaction-scoped lock, so two concurrent re-parentings cannot each miss the other's
+      // half of a cycle; the walk up is one recursive query of any depth for the whole run.
+      name: 'no-cycles',
+      async check(subjects, { tx }) {
+        const moving = subjects.filter((s) => s.candidate.id && s.candidate['parentId'] && s.candidate['parentId'] !== s.previous?.['parentId']);
+        if (moving.length === 0) return;
+        await tx.execute(sql`select pg_advisory_xact_lock(${HIERARCHY_LOCK})`);
+        const pairs = JSON.stringify(moving.map((s) => ({ unit: s.candidate.id, parent: s.candidate['parentId'] })));
+        const cyclic = await queryRows<{ unit: string }>(
+          tx,
+          sql`with recursive up(unit, id) as (
+                select x.unit, x.parent from jsonb_to_recordset(${pairs}::jsonb) as x(unit uuid, parent uuid)
+                union
+                select up.unit, o.parent_id from up join ${orgUnits} o on o.id = up.id where o.parent_id is not null
+              )
+              select distinct unit from up where id = unit`,
+        );
+        const closing = new Set(cyclic.map((c) => c.unit));
+        for (const s of moving) {
+          if (closing.has(s.candidate.id!)) s.fail('/parentId', 'This parent would make the unit its own ancestor.');
+        }
+      },
+    },
+  ],
 });

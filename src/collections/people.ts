@@ -1,10 +1,8 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { officers } from '../db/schema/index.js';
 import { describeCodes, GENDER, GENDER_CODES } from '../domain/code-tables.js';
 import { checkIdCardNumber, sexFromIdCard, type IdCardCheck } from '../domain/id-card.js';
 import { ruleViolation } from '../errors.js';
-import type { UniqueRule } from '../records/definition.js';
+import type { Candidate, UniqueRule } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 
 // What every kind of person on record (officers now, assistants later) shares: identity fields and their rules.
@@ -67,22 +65,22 @@ export function checkIdentity(person: { idCardNumber: unknown; gender: unknown; 
   }
 }
 
+/** The claim namespace every kind of person shares: one active record per ID number. */
+export const PERSON_ID_CLAIM = 'person_id_card';
+
 /**
- * ID numbers are unique among active people (a transferred or retired officer's old record may share
- * one). Checked through the blind index, so the message never repeats the number. Like every `unique`
- * rule it is a check, not a constraint: two transactions writing the same number at the same instant can
- * both pass; a shared identity table with a partial unique index closes that once assistants exist.
+ * ID numbers are unique among active people — officers and assistants alike (a person is active in one
+ * role at a time; a transferred or retired officer's old record may share the number). Enforced by a
+ * claim on the keyed hash, so the message never repeats the number nor says who or where the holder is.
  */
-export function activeIdCardNumberUnique(table: typeof officers): UniqueRule {
+export function activeIdCardNumberUnique<F extends { idCardNumber: string }>(options: {
+  isActive(candidate: Candidate<F>): boolean;
+}): UniqueRule<F> {
   return {
-    key: (candidate, ctx) =>
-      candidate['employmentStatus'] === 'active' ? ctx.blindIndex(String(candidate['idCardNumber'])) : null,
-    column: table.idCardNumberHash,
-    appliesTo: () => eq(table.employmentStatus, 'active'),
+    key: (candidate, ctx) => (options.isActive(candidate) ? ctx.blindIndex(String(candidate.idCardNumber)) : null),
+    claim: PERSON_ID_CLAIM,
     path: '/idCardNumber',
-    message: (holder) =>
-      holder
-        ? 'Another active officer already has this ID number; a person can be active only once. End the other record (e.g. employmentStatus transferred) or correct the number.'
-        : 'An earlier record in this batch is an active officer with the same ID number; a person can be active only once.',
+    message: () =>
+      'Another active person (an officer or an assistant) already has this ID number; a person can be active only once. End the other record (e.g. employmentStatus transferred) or correct the number.',
   };
 }

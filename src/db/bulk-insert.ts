@@ -37,3 +37,50 @@ export async function insertJsonRows(
     sql`insert into ${sql.identifier(getTableName(table))} (${columnList}) select ${columnList} from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${definition})${returningList}`,
   );
 }
+
+/**
+ * Updates many rows of a record table with one statement: the new column values as a JSON array joined
+ * on `id`, each applied only while the row still has `expectedVersion` (the optimistic check is part of
+ * the UPDATE, not a read before it). Bumps `version` and `updated_at`. Returns every column (JS keys) of
+ * the rows updated; a row missing from the answer had changed meanwhile.
+ */
+export async function updateJsonRows(
+  db: Db,
+  table: PgTable,
+  rows: (Record<string, unknown> & { id: string; expectedVersion: number })[],
+): Promise<Record<string, unknown>[]> {
+  if (rows.length === 0) return [];
+  const columns = getTableColumns(table);
+  const fixed = new Set(['id', 'version', 'createdAt', 'updatedAt', 'deletedAt']);
+  const keys = Object.keys(rows[0]!).filter((key) => columns[key] && !fixed.has(key));
+  const payload = rows.map((row) => ({
+    id: row.id,
+    expected_version: row.expectedVersion,
+    ...Object.fromEntries(keys.map((key) => [columns[key]!.name, row[key] ?? null])),
+  }));
+  const definition = sql.join(
+    [
+      sql`id uuid, expected_version integer`,
+      ...keys.map((key) => sql`${sql.identifier(columns[key]!.name)} ${sql.raw(columns[key]!.getSQLType())}`),
+    ],
+    sql`, `,
+  );
+  const target = sql.identifier(getTableName(table));
+  const assignments = sql.join(
+    [
+      ...keys.map((key) => sql`${sql.identifier(columns[key]!.name)} = x.${sql.identifier(columns[key]!.name)}`),
+      sql`version = ${target}.version + 1`,
+      sql`updated_at = now()`,
+    ],
+    sql`, `,
+  );
+  const returning = sql.join(
+    Object.entries(columns).map(([key, column]) => sql`${target}.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
+    sql`, `,
+  );
+  return queryRows(
+    db,
+    sql`update ${target} set ${assignments} from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${definition})
+        where ${target}.id = x.id and ${target}.version = x.expected_version returning ${returning}`,
+  );
+}

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { sql, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -118,7 +119,9 @@ export interface PgliteOptions {
 }
 
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
-  const pglite = options.instance ?? (options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create());
+  // btree_gist backs the exclusion constraint on credential validity periods (see migrations).
+  const extensions = { btree_gist };
+  const pglite = options.instance ?? (options.dataDir ? await PGlite.create(options.dataDir, { extensions }) : await PGlite.create({ extensions }));
   const db: Db = drizzlePglite(pglite);
   return {
     kind: 'pglite',

@@ -3,6 +3,7 @@ import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import type { Principal } from '../security/tokens.js';
+import type { LockStrength } from './store.js';
 
 /** A table made with `recordColumns()`: the generic machinery reads and writes these columns by name. */
 export type RecordTable = PgTable & {
@@ -42,6 +43,12 @@ export interface RefSpec {
   target: string | { typeField: string; targets: Record<string, string> };
   required: boolean;
   many?: boolean;
+  /**
+   * How the referenced row is locked while the referring record is written: `key share` (default) keeps
+   * it from being deleted before commit; `share` also keeps its fields from changing — for rules that
+   * read them (e.g. a credential reads its officer's staffing type).
+   */
+  lock?: 'key share' | 'share';
   /** Shown in the OpenAPI document, English with the Chinese term. */
   description: string;
 }
@@ -53,6 +60,8 @@ export interface ResolvedRef {
   externalId: string | null;
   regionCode: string;
   row: StoredRow;
+  /** The lock this transaction holds on the row (written rows: their write lock). */
+  lock: LockStrength;
 }
 
 export interface RuleContext {
@@ -68,32 +77,99 @@ export interface RuleContext {
   blindIndex(value: string): string;
 }
 
-/** The record about to be written: validated API fields with references resolved to ids. */
-export type Candidate = Record<string, unknown> & { regionCode: string; externalId: string | null; id?: string };
+/**
+ * The record about to be written: validated API fields (absent optional ones as null) with references
+ * resolved to ids, typed from the collection's zod fields.
+ */
+export type Candidate<F extends Record<string, unknown> = Record<string, unknown>> = { [K in keyof F]-?: F[K] | null } & Record<
+  string,
+  unknown
+> & { regionCode: string; externalId: string | null; id?: string };
+
+/** The candidate type of a collection's zod fields. */
+export type CandidateOf<Fields extends z.ZodObject> = Candidate<z.infer<Fields>>;
+
+/** One record of a run as a set-wise rule sees it: the candidate, its previous version, its references. */
+export interface RuleSubject<F extends Record<string, unknown> = Record<string, unknown>> {
+  candidate: Candidate<F>;
+  /** The stored row this write replaces; undefined on create. */
+  previous: StoredRow | undefined;
+  refs: ReadonlyMap<string, ResolvedRef | ResolvedRef[] | null>;
+  /** Refuses this record (422 rule_violation at `path`); the rest of the run goes on. */
+  fail(path: string, message: string): void;
+}
+
+/** What a set-wise rule may use besides the subjects: the transaction, today, the caller. */
+export interface RunContext {
+  tx: Db;
+  today: string;
+  principal: Principal;
+  blindIndex(value: string): string;
+}
 
 /**
- * A value that must not be shared by two live records the rule applies to — e.g. an ID number among
- * active officers, or (officer, kind) among valid credentials. Declared, not coded as a query, so the
- * engine checks a whole batch with one statement and also catches duplicates inside the batch.
+ * A rule over a whole run of records (a single write is a run of one; a batch run holds up to 1000):
+ * one query for the run, not one per record. Records written earlier in the same transaction (an
+ * earlier run of the batch) are visible to its queries. Rows of other records it reads must be locked
+ * (`FOR SHARE`) so that their state cannot change before this transaction commits.
  */
-export interface UniqueRule {
-  /** The candidate's value, or null when the rule does not apply to it. */
-  key(candidate: Candidate, ctx: { today: string; blindIndex(value: string): string }): string | null;
-  /** The same value computed from a stored row of the collection's table (compared as text). */
-  column: SQL | PgColumn;
-  /** Which live stored rows the rule applies to. */
-  appliesTo?(today: string): SQL | undefined;
-  path: string;
-  /** The refusal; `holder` is the stored row holding the value, undefined when an earlier record of the same batch does. */
-  message(holder: StoredRow | undefined, candidate: Candidate): string;
+export interface SetRule<F extends Record<string, unknown> = Record<string, unknown>> {
+  /** For logs and tests, e.g. `one-valid-credential-per-kind`. */
+  name: string;
+  check(subjects: RuleSubject<F>[], ctx: RunContext): Promise<void> | void;
 }
+
+/**
+ * A field that only moves along allowed transitions (e.g. a case's stage). Checked with the previous
+ * version at hand on every write path; a create may start only at `initial` values when given.
+ */
+export interface Transition<F extends Record<string, unknown> = Record<string, unknown>> {
+  field: string;
+  /** For each value, the values it may move to (staying put is always allowed). */
+  next: Readonly<Record<string, readonly string[]>>;
+  initial?: readonly string[];
+}
+
+interface UniqueRuleBase<F extends Record<string, unknown>> {
+  /** The candidate's value, or null when the rule does not apply to it. */
+  key(candidate: Candidate<F>, ctx: { today: string; blindIndex(value: string): string }): string | null;
+  path: string;
+  /** The refusal; `holder` is the stored row holding the value when the rule can show it (never for claims). */
+  message(holder: StoredRow | undefined, candidate: Candidate<F>): string;
+}
+
+/**
+ * A value held by one live record at most, enforced by the database. Either a **claim**: a row in
+ * `record_claims` under a namespace that several collections may share (ID numbers of officers and
+ * assistants), written set-wise with the record; or a **unique index** on the collection's own table,
+ * named by `constraint`, with `column`/`appliesTo` describing it for the early, clearly worded check.
+ */
+export type UniqueRule<F extends Record<string, unknown> = Record<string, unknown>> = UniqueRuleBase<F> &
+  (
+    | { claim: string }
+    | {
+        /** The same value computed from a stored row of the collection's table (compared as text). */
+        column: SQL | PgColumn;
+        /** Which live stored rows the rule applies to (the unique index's predicate). */
+        appliesTo?(): SQL | undefined;
+        /** The unique index that enforces it between concurrent transactions. */
+        constraint: string;
+      }
+  );
 
 export interface ReadContext {
   db: Db;
   today: string;
 }
 
-export interface CollectionDefinition {
+/** A database constraint's refusal in words a client can act on (never the constraint's name). */
+export interface ConstraintProblem {
+  status: 409 | 422;
+  path: string;
+  message: string;
+}
+
+export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> {
   /** URL segment and change-feed collection name, e.g. `org-units`. */
   name: string;
   /** PascalCase singular and plural, for schema ids and operationIds (`upsertOrgUnitByExternalId`). */
@@ -107,7 +183,7 @@ export interface CollectionDefinition {
    * The writable business fields, excluding `regionCode`, `externalId` and references. Each key is also
    * the table column's key; a personal field `f` is stored in `fCipher` and `fHash` instead.
    */
-  fields: z.ZodObject;
+  fields: Fields;
   refs?: RefSpec[];
   pii?: { field: string; kind: PiiKind }[];
   /** Extra list filters: their query shape and the SQL they add. */
@@ -115,13 +191,26 @@ export interface CollectionDefinition {
     query: z.ZodRawShape;
     where(query: Record<string, unknown>, ctx: { blindIndex(value: string): string; principal: Principal; today: string }): (SQL | undefined)[];
   };
-  /** Values unique among live records, checked in bulk on every write path. */
-  unique?: UniqueRule[];
+  /** Values unique among live records, enforced by the database and checked in bulk on every write path. */
+  unique?: UniqueRule<z.infer<Fields>>[];
+  /** Other constraints of the table (exclusion constraints, checks) and how to word their refusal. */
+  constraints?: Record<string, ConstraintProblem>;
   /**
-   * Cross-field and cross-record rules; throw `ruleViolation(path, message)`. Run on every write path that
-   * changes the record (an unchanged body writes nothing and is not re-checked). Prefer `unique` to queries.
+   * Per-record rules without I/O (cross-field checks); throw `ruleViolation(path, message)`. Run on every
+   * write path that changes the record (an unchanged body writes nothing and is not re-checked).
    */
-  rules?(candidate: Candidate, ctx: RuleContext): Promise<void> | void;
+  rules?(candidate: Candidate<z.infer<Fields>>, ctx: RuleContext): Promise<void> | void;
+  /** Set-wise rules, one query per run: those that read other records. */
+  checks?: SetRule<z.infer<Fields>>[];
+  /** Fields that only move along allowed transitions. */
+  transitions?: Transition<z.infer<Fields>>[];
+  /**
+   * Server-derived fields (e.g. a case's stage history), computed from the candidate and the previous
+   * version after the rules pass; the client never writes them. Their keys must be table columns.
+   */
+  derive?(candidate: Candidate<z.infer<Fields>>, ctx: RuleContext): Record<string, unknown>;
+  /** Refuses or prepares deletes (after the still-referenced guard); throw an AppError to refuse. */
+  beforeDelete?(rows: StoredRow[], ctx: RunContext): Promise<void> | void;
   /** Read-only fields derived at read time (e.g. an officer's credential summary), added in bulk. */
   computed?: {
     shape: z.ZodRawShape;
@@ -129,6 +218,7 @@ export interface CollectionDefinition {
   };
 }
 
-export function defineCollection<T extends CollectionDefinition>(definition: T): T {
+/** Types a collection's rules from its zod fields. */
+export function defineCollection<Fields extends z.ZodObject>(definition: CollectionDefinition<Fields>): CollectionDefinition<Fields> {
   return definition;
 }

@@ -2,27 +2,31 @@ import { randomUUID } from 'node:crypto';
 import { and, between, eq, getTableName, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
-import { insertJsonRows } from '../db/bulk-insert.js';
+import { insertJsonRows, updateJsonRows } from '../db/bulk-insert.js';
 import { prepared } from '../db/prepared.js';
 import { auditLog } from '../db/schema/index.js';
 import { covers } from '../domain/region.js';
 import {
   AppError,
+  constraintOf,
   forbiddenRegion,
+  isConstraintViolation,
+  rootDbError,
+  ruleViolation,
   notFound,
   validationFailed,
   versionConflict,
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import type { ApiRecord, Candidate, CollectionDefinition, StoredRow } from './definition.js';
+import type { ApiRecord, Candidate, CollectionDefinition, RuleContext, StoredRow } from './definition.js';
 import { etagMatches } from './etag.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
 import { createReferences } from './references.js';
-import { definitionIn, selectRows, selectionOf, targetCondition, type Registry, type Target } from './store.js';
-import { checkUnique, type UniqueSubject } from './unique.js';
+import { definitionIn, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
+import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
 import type { CallContext, WriteScope } from './write-scope.js';
 
 export interface EngineDeps {
@@ -70,6 +74,7 @@ interface Prepared extends UniqueSubject {
   candidate: Candidate;
   externalIds: Record<string, unknown>;
   columns: Record<string, unknown>;
+  refs: RuleContext['refs'];
   failed: boolean;
 }
 
@@ -137,12 +142,48 @@ export function createRecordEngine(deps: EngineDeps) {
     return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
   }
 
+  function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
+    return {
+      tx: scope.tx,
+      today: scope.call.today,
+      principal: scope.call.principal,
+      previous,
+      refs,
+      blindIndex: (value) => cipher.blindIndex(value),
+    };
+  }
+
+  /** Declared transitions, with the previous version at hand. */
+  function checkTransitions(def: CollectionDefinition, candidate: Candidate, previous: StoredRow | undefined) {
+    for (const transition of def.transitions ?? []) {
+      const next = candidate[transition.field];
+      if (typeof next !== 'string') continue;
+      if (!previous) {
+        if (transition.initial && !transition.initial.includes(next)) {
+          throw ruleViolation(`/${transition.field}`, `A new record cannot start at ${transition.field} ${next}; it starts at ${transition.initial.join(' or ')}.`);
+        }
+        continue;
+      }
+      const from = previous[transition.field];
+      if (typeof from !== 'string' || from === next) continue;
+      const allowed = transition.next[from] ?? [];
+      if (!allowed.includes(next)) {
+        throw ruleViolation(
+          `/${transition.field}`,
+          `${transition.field} cannot move from ${from} to ${next}; from ${from} it can move to ${allowed.length > 0 ? allowed.join(', ') : 'nothing (it is final)'}.`,
+        );
+      }
+    }
+  }
+
   /**
-   * Writes records of one collection in bulk: references looked up per target collection, rules per
-   * record, unique values checked in one statement per rule, new records in one multi-row INSERT.
-   * A failure that belongs to one record (validation, rule, reference) is returned in its place; a
-   * database error is thrown for the caller to isolate (the batch retries the records one by one).
-   * An unchanged body writes nothing and is not re-checked.
+   * Writes records of one collection in bulk — the one write path of single writes, upserts, patches and
+   * batches. Stages, each set-wise over the run: references looked up and locked per target collection;
+   * per-record rules and transitions; set-wise rules (`checks`, one query per rule); unique values
+   * checked in one statement per rule; server-derived fields; claims; then one INSERT for new records and
+   * one UPDATE for changed ones. A failure that belongs to one record (validation, rule, reference,
+   * version) is returned in its place; a database error is thrown for the caller to isolate (the batch
+   * replays the run record by record). An unchanged body writes nothing and is not re-checked.
    */
   async function writeMany(scope: WriteScope, def: CollectionDefinition, items: WriteItem[]): Promise<(WriteOutcome | AppError)[]> {
     const results: (WriteOutcome | AppError | undefined)[] = new Array(items.length);
@@ -175,29 +216,49 @@ export function createRecordEngine(deps: EngineDeps) {
           results[index] = { status: 200, row: existing, changed: false };
           continue;
         }
-        await def.rules?.(candidate, {
-          tx: scope.tx,
-          today: scope.call.today,
-          principal: scope.call.principal,
-          previous: existing,
-          refs: resolved,
-          blindIndex: (value) => cipher.blindIndex(value),
-        });
-        prepared.push({ index, existing, candidate, externalIds, columns, failed: false });
+        checkTransitions(def, candidate, existing);
+        await def.rules?.(candidate, ruleContext(scope, existing, resolved));
+        prepared.push({ index, existing, candidate, externalIds, columns, refs: resolved, failed: false });
       } catch (err) {
         failItem(index, err);
       }
     }
-    await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), (p, err) => {
+    const markFailed = (p: Prepared, err: unknown) => {
       p.failed = true;
       failItem(p.index, err);
-    });
+    };
+    const runContext = { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (v: string) => cipher.blindIndex(v) };
+    for (const rule of def.checks ?? []) {
+      const subjects = prepared
+        .filter((p) => !p.failed)
+        .map((p) => ({
+          candidate: p.candidate,
+          previous: p.existing,
+          refs: p.refs,
+          fail: (path: string, message: string) => {
+            if (!p.failed) markFailed(p, ruleViolation(path, message));
+          },
+        }));
+      if (subjects.length > 0) await rule.check(subjects, runContext);
+    }
+    await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
+
+    const writing = prepared.filter((p) => !p.failed);
+    for (const p of writing) {
+      if (def.derive) Object.assign(p.columns, def.derive(p.candidate, ruleContext(scope, p.existing, p.refs)));
+      // Ids made here, so claims can name new records and returned rows are matched by id.
+      if (!p.existing) p.columns['id'] = randomUUID();
+    }
+    await writeClaims(
+      scope,
+      def,
+      writing.map((p) => Object.assign(p, { id: String(p.existing?.id ?? p.columns['id']) })),
+      (value) => cipher.blindIndex(value),
+    );
 
     const table = def.table;
-    const inserts = prepared.filter((p) => !p.failed && !p.existing);
+    const inserts = writing.filter((p) => !p.existing);
     if (inserts.length > 0) {
-      // Ids made here, so returned rows are matched by id rather than by the order PostgreSQL returns them in.
-      for (const p of inserts) p.columns['id'] = randomUUID();
       const stamps = await insertJsonRows(scope.tx, table, inserts.map((p) => p.columns), ['id', 'version', 'createdAt', 'updatedAt']);
       const byId = new Map(stamps.map((row) => [String(row['id']), row]));
       for (const p of inserts) {
@@ -205,18 +266,19 @@ export function createRecordEngine(deps: EngineDeps) {
         finish(scope, def, p, stamp && { ...p.columns, ...stamp, deletedAt: null }, results);
       }
     }
-    for (const p of prepared.filter((q) => !q.failed && q.existing)) {
-      const existing = p.existing!;
-      const [written] = await scope.tx
-        .update(table)
-        .set({ ...p.columns, version: sql`${table.version} + 1`, updatedAt: sql`now()` })
-        .where(and(eq(table.id, existing.id), eq(table.version, existing.version)))
-        .returning();
-      if (!written) {
-        results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
-        continue;
+    const updates = writing.filter((p) => p.existing);
+    if (updates.length > 0) {
+      const written = await updateJsonRows(
+        scope.tx,
+        table,
+        updates.map((p) => ({ ...p.columns, id: p.existing!.id, expectedVersion: p.existing!.version })),
+      );
+      const byId = new Map(written.map((row) => [String(row['id']), row]));
+      for (const p of updates) {
+        const row = byId.get(p.existing!.id);
+        if (!row) results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
+        else finish(scope, def, p, row, results);
       }
-      finish(scope, def, p, written, results);
     }
     return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
   }
@@ -230,6 +292,20 @@ export function createRecordEngine(deps: EngineDeps) {
   ) {
     if (!written) throw new Error('a written row was not returned');
     const row = { ...written, ...p.externalIds } as StoredRow;
+    const movedFrom = p.existing && p.existing.regionCode !== row.regionCode ? p.existing.regionCode : null;
+    if (movedFrom) {
+      // Readers of the old region that do not cover the new one see the record leave (DESIGN §4).
+      scope.recordChange({
+        collection: def.name,
+        recordId: row.id,
+        externalId: row.externalId,
+        regionCode: movedFrom,
+        op: 'delete',
+        version: row.version,
+        record: null,
+        movedTo: row.regionCode,
+      });
+    }
     scope.recordChange({
       collection: def.name,
       recordId: row.id,
@@ -238,6 +314,7 @@ export function createRecordEngine(deps: EngineDeps) {
       op: 'upsert',
       version: row.version,
       record: row,
+      movedTo: null,
     });
     scope.recordAudit({
       collection: def.name,
@@ -245,26 +322,60 @@ export function createRecordEngine(deps: EngineDeps) {
       regionCode: row.regionCode,
       op: p.existing ? 'update' : 'create',
       version: row.version,
+      movedFrom,
     });
     if (p.existing) references.forget(scope, def.name, p.existing);
-    references.remember(scope, def.name, row);
+    references.remember(scope, def.name, row, p.existing ? 'no key update' : 'update');
     results[p.index] = { status: p.existing ? 200 : 201, row, changed: true };
   }
 
-  /** One record through the bulk path; its own failure is thrown. */
+  /**
+   * One record through the bulk path; its own failure is thrown. A unique index or exclusion constraint
+   * that a concurrent transaction got to first is worded by the collection (never by the index name) and
+   * keeps the database error as its cause, so `runWrite` retries the transaction — where the early
+   * checks now see the committed holder, and an upsert finds the record a concurrent request created.
+   */
   async function write(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, existing: StoredRow | undefined) {
-    const [outcome] = await writeMany(scope, def, [{ data, existing }]);
+    let outcomes: (WriteOutcome | AppError)[];
+    try {
+      outcomes = await writeMany(scope, def, [{ data, existing }]);
+    } catch (err) {
+      throw constraintProblem(def, err, data) ?? err;
+    }
+    const [outcome] = outcomes;
     if (!outcome || outcome instanceof AppError) throw outcome ?? new Error('no outcome');
     return outcome;
   }
 
-  async function lockTarget(scope: WriteScope, def: CollectionDefinition, target: Target): Promise<StoredRow | undefined> {
+  function constraintProblem(def: CollectionDefinition, err: unknown, data: Record<string, unknown>): AppError | undefined {
+    const root = rootDbError(err);
+    if (!isConstraintViolation(root)) return undefined;
+    const name = constraintOf(root);
+    const table = getTableName(def.table);
+    if (name === `${table}_external_key`) {
+      const where = `${String(data['regionCode'])}/${String(data['externalId'])}`;
+      return new AppError(409, 'conflict', 'Conflict', {
+        detail: `A ${def.name} record with externalId ${String(data['externalId'])} already exists in region ${String(data['regionCode'])}; update it with PUT /v1/${def.name}/external/${where}.`,
+        cause: err,
+      });
+    }
+    for (const rule of def.unique ?? []) {
+      if ('constraint' in rule && rule.constraint === name) return ruleViolation(rule.path, rule.message(undefined, data as Candidate), err);
+    }
+    const declared = name ? def.constraints?.[name] : undefined;
+    if (declared?.status === 409) return new AppError(409, 'conflict', 'Conflict', { detail: declared.message, cause: err });
+    if (declared) return ruleViolation(declared.path, declared.message, err);
+    return undefined;
+  }
+
+  /** Locks the record a write replaces (`no key update`: referrers holding `key share` may go on) or deletes (`update`). */
+  async function lockTarget(scope: WriteScope, def: CollectionDefinition, target: Target, lock: LockStrength = 'no key update'): Promise<StoredRow | undefined> {
     const [row] = await selectRows(
       scope.tx,
       def,
       registry,
       and(targetCondition(def.table, target), coveredBy(def.table.regionCode, scope.call.principal.region)),
-      { forUpdate: true },
+      { lock },
     );
     return row;
   }
@@ -361,7 +472,7 @@ export function createRecordEngine(deps: EngineDeps) {
               coveredBy(t.regionCode, scope.call.principal.region),
               sql`(${t.regionCode}, ${t.externalId}) in (select * from unnest(${sql.param(accepted.map((a) => a.item.regionCode))}::varchar[], ${sql.param(accepted.map((a) => a.item.externalId))}::varchar[]))`,
             ),
-            { forUpdate: true },
+            { lock: 'no key update' },
           );
     const existingByKey = new Map(existingRows.map((row) => [`${row.regionCode}/${row.externalId}`, row]));
     const writes: { index: number; item: WriteItem }[] = [];
@@ -381,10 +492,12 @@ export function createRecordEngine(deps: EngineDeps) {
   }
 
   async function remove(scope: WriteScope, def: CollectionDefinition, target: Target, ifMatch: IfMatch): Promise<StoredRow> {
-    const existing = await lockTarget(scope, def, target);
+    const existing = await lockTarget(scope, def, target, 'update');
     if (!existing) throw notFound();
     checkIfMatch(ifMatch, existing);
     await references.assertNotReferenced(scope, def, existing);
+    await def.beforeDelete?.([existing], { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (v) => cipher.blindIndex(v) });
+    await releaseClaims(scope, def, [existing.id]);
     const table = def.table;
     const [deleted] = await scope.tx
       .update(table)
@@ -401,8 +514,9 @@ export function createRecordEngine(deps: EngineDeps) {
       op: 'delete',
       version,
       record: null,
+      movedTo: null,
     });
-    scope.recordAudit({ collection: def.name, recordId: existing.id, regionCode: existing.regionCode, op: 'delete', version });
+    scope.recordAudit({ collection: def.name, recordId: existing.id, regionCode: existing.regionCode, op: 'delete', version, movedFrom: null });
     references.forget(scope, def.name, existing);
     return { ...existing, version };
   }

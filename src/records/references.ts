@@ -2,7 +2,7 @@ import { and, arrayContains, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { AppError, referenceNotFound, ruleViolation, validationFailed } from '../errors.js';
 import type { CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
 import { coveredBy } from './region-scope.js';
-import { columnOf, definitionIn, selectRows, targetCondition, targetsOf, type Registry, type Target } from './store.js';
+import { columnOf, definitionIn, lockCovers, selectRows, targetCondition, targetsOf, type LockStrength, type Registry, type Target } from './store.js';
 import type { WriteScope } from './write-scope.js';
 
 /**
@@ -22,27 +22,30 @@ export function createReferences(registry: Registry) {
     targetName: string,
     by: Target,
     path: string,
+    lock: LockStrength,
   ): Promise<ResolvedRef> {
     const key = 'id' in by ? idKey(targetName, by.id) : keyKey(targetName, by.regionCode, by.externalId);
     const cached = scope.refCache.get(key);
-    if (cached) return cached;
+    if (cached && lockCovers(cached.lock, lock)) return cached;
     const target = definitionOf(targetName);
     const [row] = await selectRows(
       scope.tx,
       target,
       registry,
       and(targetCondition(target.table, by), coveredBy(target.table.regionCode, scope.call.principal.region)),
+      { lock },
     );
     if (!row) {
       const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
       throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
     }
-    const resolved = remember(scope, targetName, row);
+    const resolved = remember(scope, targetName, row, lock);
     return resolved;
   }
 
-  function remember(scope: WriteScope, collection: string, row: StoredRow): ResolvedRef {
-    const resolved: ResolvedRef = { collection, id: row.id, externalId: row.externalId, regionCode: row.regionCode, row };
+  /** Caches a row this transaction has locked (or written: `lock` is then its write lock). */
+  function remember(scope: WriteScope, collection: string, row: StoredRow, lock: LockStrength): ResolvedRef {
+    const resolved: ResolvedRef = { collection, id: row.id, externalId: row.externalId, regionCode: row.regionCode, row, lock };
     scope.refCache.set(idKey(collection, row.id), resolved);
     if (row.externalId) scope.refCache.set(keyKey(collection, row.regionCode, row.externalId), resolved);
     return resolved;
@@ -67,6 +70,7 @@ export function createReferences(registry: Registry) {
       const byId = data[ref.field];
       const byKey = data[ref.externalField];
       const name = targetName(ref, data);
+      const lock = ref.lock ?? 'key share';
       const given = ref.many
         ? (Array.isArray(byId) && byId.length > 0) || (Array.isArray(byKey) && byKey.length > 0)
         : byId != null || byKey != null;
@@ -82,10 +86,10 @@ export function createReferences(registry: Registry) {
       if (ref.many) {
         const list: ResolvedRef[] = [];
         if (Array.isArray(byId) && byId.length > 0) {
-          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`));
+          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock));
         } else if (Array.isArray(byKey)) {
           for (const [i, key] of byKey.entries()) {
-            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`));
+            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock));
           }
         }
         ids[ref.field] = list.map((r) => r.id);
@@ -95,8 +99,8 @@ export function createReferences(registry: Registry) {
       }
       const found =
         byId != null
-          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`)
-          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`);
+          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock)
+          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock);
       if (byId != null && byKey != null && found.externalId !== byKey) {
         throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
       }
@@ -108,29 +112,36 @@ export function createReferences(registry: Registry) {
   }
 
 
-  /** Loads, in one statement per target collection, every record the items reference: later look-ups hit the cache. */
+  /**
+   * Loads and locks, in one statement per target collection (rows in id order), every record the items
+   * reference: later look-ups hit the cache. The locks hold until commit, so a referenced record cannot
+   * be deleted — nor, with `share`, changed — while the referring records are checked and written.
+   */
   async function prefetch(scope: WriteScope, def: CollectionDefinition, items: { data: Record<string, unknown> }[]) {
-    const wanted = new Map<string, { ids: Set<string>; keys: Map<string, { regionCode: string; externalId: string }> }>();
+    const wanted = new Map<string, { ids: Set<string>; keys: Map<string, { regionCode: string; externalId: string }>; lock: LockStrength }>();
+    const needs = (key: string, lock: LockStrength) => !lockCovers(scope.refCache.get(key)?.lock, lock);
     for (const ref of def.refs ?? []) {
+      const lock = ref.lock ?? 'key share';
       for (const { data } of items) {
         const name = targetName(ref, data);
         if (!name) continue;
-        const entry = wanted.get(name) ?? { ids: new Set<string>(), keys: new Map() };
+        const entry = wanted.get(name) ?? { ids: new Set<string>(), keys: new Map(), lock };
+        if (lock === 'share') entry.lock = 'share';
         wanted.set(name, entry);
         const regionCode = String(data['regionCode']);
         const ids = ref.many ? data[ref.field] : [data[ref.field]];
         const keys = ref.many ? data[ref.externalField] : [data[ref.externalField]];
         for (const id of Array.isArray(ids) ? ids : []) {
-          if (typeof id === 'string' && !scope.refCache.has(idKey(name, id))) entry.ids.add(id);
+          if (typeof id === 'string' && needs(idKey(name, id), lock)) entry.ids.add(id);
         }
         for (const key of Array.isArray(keys) ? keys : []) {
-          if (typeof key === 'string' && !scope.refCache.has(keyKey(name, regionCode, key))) {
+          if (typeof key === 'string' && needs(keyKey(name, regionCode, key), lock)) {
             entry.keys.set(`${regionCode}/${key}`, { regionCode, externalId: key });
           }
         }
       }
     }
-    for (const [name, { ids, keys }] of wanted) {
+    for (const [name, { ids, keys, lock }] of wanted) {
       const target = definitionOf(name);
       const t = target.table;
       const pairs = [...keys.values()];
@@ -145,8 +156,9 @@ export function createReferences(registry: Registry) {
         target,
         registry,
         and(isNull(t.deletedAt), coveredBy(t.regionCode, scope.call.principal.region), or(byId, byKey)),
+        { lock },
       );
-      for (const row of rows) remember(scope, name, row);
+      for (const row of rows) remember(scope, name, row, lock);
     }
   }
 

@@ -65,18 +65,28 @@ export function targetCondition(table: RecordTable, target: Target): SQL | undef
     : and(eq(table.regionCode, target.regionCode), eq(table.externalId, target.externalId), isNull(table.deletedAt));
 }
 
-/** Loads live rows matching `where`; `forUpdate` locks them until the transaction ends. */
+/**
+ * Row lock strengths, weakest first. A reference is held with `key share` (it cannot be deleted before
+ * commit) or `share` when a rule reads its fields; an update takes `no key update`, a delete `update`.
+ */
+export const LOCK_STRENGTHS = ['key share', 'share', 'no key update', 'update'] as const;
+export type LockStrength = (typeof LOCK_STRENGTHS)[number];
+
+export const lockCovers = (held: LockStrength | undefined, wanted: LockStrength) =>
+  held !== undefined && LOCK_STRENGTHS.indexOf(held) >= LOCK_STRENGTHS.indexOf(wanted);
+
+/** Loads live rows matching `where`; `lock` locks them until the transaction ends, in id order (no deadlocks between batches). */
 export async function selectRows(
   db: Db,
   def: CollectionDefinition,
   registry: Registry,
   where: SQL | undefined,
-  options: { forUpdate?: boolean; limit?: number; orderById?: boolean } = {},
+  options: { lock?: LockStrength; limit?: number; orderById?: boolean } = {},
 ): Promise<StoredRow[]> {
   const base = db.select(selectionOf(def, registry)).from(def.table).where(where);
-  const ordered = options.orderById ? base.orderBy(def.table.id) : base;
+  const ordered = options.orderById || options.lock ? base.orderBy(def.table.id) : base;
   const limited = options.limit !== undefined ? ordered.limit(options.limit) : ordered;
-  const rows = options.forUpdate ? await limited.for('update', { of: def.table }) : await limited;
+  const rows = options.lock ? await limited.for(options.lock, { of: def.table }) : await limited;
   return rows as StoredRow[];
 }
 

@@ -1,6 +1,8 @@
-import { and, getTableColumns, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { queryRows } from '../db/client.js';
+import { recordClaims } from '../db/schema/index.js';
 import { ruleViolation } from '../errors.js';
-import type { Candidate, CollectionDefinition, StoredRow } from './definition.js';
+import type { Candidate, CollectionDefinition, StoredRow, UniqueRule } from './definition.js';
 import type { WriteScope } from './write-scope.js';
 
 /** A record about to be written, as the `unique` rules see it. */
@@ -10,9 +12,25 @@ export interface UniqueSubject {
   failed: boolean;
 }
 
+type KeyContext = { today: string; blindIndex(value: string): string };
+
+/**
+ * A claim was taken by a concurrent transaction between the check and the write. The batch answers it by
+ * replaying the run record by record, where the check then sees the committed holder and words the refusal.
+ */
+export class ConcurrentClaimError extends Error {
+  constructor(readonly namespace: string) {
+    super(`a ${namespace} claim was taken by a concurrent transaction`);
+  }
+}
+
+const inBatchMessage = 'An earlier record in this request claims the same value; only one record may hold it.';
+
 /**
  * Refuses candidates whose `unique` values a live record, or an earlier candidate of the same call,
- * already holds: one statement per rule, whatever the number of candidates.
+ * already holds: one statement per rule, whatever the number of candidates. This is the early check that
+ * words the refusal; the database enforces the same rules between concurrent transactions (unique indexes,
+ * and the claims written by `writeClaims`).
  */
 export async function checkUnique<P extends UniqueSubject>(
   scope: WriteScope,
@@ -21,40 +39,101 @@ export async function checkUnique<P extends UniqueSubject>(
   blindIndex: (value: string) => string,
   fail: (subject: P, err: unknown) => void,
 ) {
-  const keyContext = { today: scope.call.today, blindIndex };
+  const keyContext: KeyContext = { today: scope.call.today, blindIndex };
   for (const rule of def.unique ?? []) {
     const keyed = subjects
       .filter((s) => !s.failed)
       .map((s) => ({ s, key: rule.key(s.candidate, keyContext) }))
       .filter((k): k is { s: P; key: string } => k.key !== null);
     if (keyed.length === 0) continue;
-    // A stored row that this call rewrites counts with its new value, not its stored one.
+    const keys = [...new Set(keyed.map((k) => k.key))];
+    // A stored record that this call rewrites counts with its new value, not its stored one.
     const rewritten = new Map(
       subjects.filter((s) => s.existing && !s.failed).map((s) => [s.existing!.id, rule.key(s.candidate, keyContext)]),
     );
-    const held = (await scope.tx
-      .select({ ...getTableColumns(def.table), uniqueKey: sql<string>`(${rule.column})::text` })
-      .from(def.table)
-      .where(
-        and(
-          isNull(def.table.deletedAt),
-          rule.appliesTo?.(scope.call.today),
-          sql`(${rule.column})::text = any(${sql.param([...new Set(keyed.map((k) => k.key))])}::text[])`,
-        ),
-      )) as (StoredRow & { uniqueKey: string })[];
-    const holders = new Map<string, StoredRow[]>();
-    for (const row of held) {
-      if (rewritten.has(row.id) && rewritten.get(row.id) !== row.uniqueKey) continue;
-      holders.set(row.uniqueKey, [...(holders.get(row.uniqueKey) ?? []), row]);
+    const holders = new Map<string, { id: string; row: StoredRow | undefined }[]>();
+    for (const held of await holdersOf(scope, def, rule, keys)) {
+      if (rewritten.has(held.id) && rewritten.get(held.id) !== held.key) continue;
+      holders.set(held.key, [...(holders.get(held.key) ?? []), held]);
     }
     const claimed = new Set<string>();
     for (const { s, key } of keyed) {
-      const holder = holders.get(key)?.find((row) => row.id !== s.existing?.id);
-      if (holder || claimed.has(key)) {
-        fail(s, ruleViolation(rule.path, rule.message(holder, s.candidate)));
-        continue;
+      const holder = holders.get(key)?.find((h) => h.id !== s.existing?.id);
+      if (holder) {
+        fail(s, ruleViolation(rule.path, rule.message(holder.row, s.candidate)));
+      } else if (claimed.has(key)) {
+        fail(s, ruleViolation(rule.path, inBatchMessage));
+      } else {
+        claimed.add(key);
       }
-      claimed.add(key);
     }
   }
+}
+
+/** Who holds each of `keys` now: claims say only which record; a unique column gives the stored row. */
+async function holdersOf(
+  scope: WriteScope,
+  def: CollectionDefinition,
+  rule: UniqueRule,
+  keys: string[],
+): Promise<{ key: string; id: string; row: StoredRow | undefined }[]> {
+  if ('claim' in rule) {
+    const claims = await scope.tx
+      .select({ key: recordClaims.key, id: recordClaims.recordId })
+      .from(recordClaims)
+      .where(and(eq(recordClaims.namespace, rule.claim), inArray(recordClaims.key, keys)));
+    return claims.map((c) => ({ ...c, row: undefined }));
+  }
+  const rows = (await scope.tx
+    .select({ ...getTableColumns(def.table), uniqueKey: sql<string>`(${rule.column})::text` })
+    .from(def.table)
+    .where(
+      and(isNull(def.table.deletedAt), rule.appliesTo?.(), sql`(${rule.column})::text = any(${sql.param(keys)}::text[])`),
+    )) as (StoredRow & { uniqueKey: string })[];
+  return rows.map((row) => ({ key: row.uniqueKey, id: row.id, row }));
+}
+
+/**
+ * Keeps the claims of written records in step with them, set-wise: the claims of rewritten records are
+ * released, then every new claim is inserted with `ON CONFLICT DO NOTHING RETURNING`. The primary key
+ * makes a concurrent claimant wait for this transaction and then find the value taken. A claim that
+ * comes back missing was taken by a concurrent transaction since `checkUnique` ran: one record gets the
+ * rule's refusal; several are replayed one by one by the caller (`ConcurrentClaimError`).
+ */
+export async function writeClaims(
+  scope: WriteScope,
+  def: CollectionDefinition,
+  subjects: (UniqueSubject & { id: string })[],
+  blindIndex: (value: string) => string,
+) {
+  const keyContext: KeyContext = { today: scope.call.today, blindIndex };
+  for (const rule of def.unique ?? []) {
+    if (!('claim' in rule)) continue;
+    const rewritten = subjects.filter((s) => s.existing).map((s) => s.id);
+    if (rewritten.length > 0) {
+      await scope.tx
+        .delete(recordClaims)
+        .where(and(eq(recordClaims.namespace, rule.claim), inArray(recordClaims.recordId, rewritten)));
+    }
+    const claims = subjects
+      .map((s) => ({ s, key: rule.key(s.candidate, keyContext) }))
+      .filter((c): c is { s: UniqueSubject & { id: string }; key: string } => c.key !== null);
+    if (claims.length === 0) continue;
+    const payload = JSON.stringify(claims.map((c) => ({ key: c.key, record_id: c.s.id })));
+    const taken = await queryRows<{ key: string }>(
+      scope.tx,
+      sql`insert into ${recordClaims} (namespace, key, collection, record_id)
+          select ${rule.claim}, x.key, ${def.name}, x.record_id from jsonb_to_recordset(${payload}::jsonb) as x(key text, record_id uuid)
+          on conflict do nothing returning key`,
+    );
+    if (taken.length === claims.length) continue;
+    if (claims.length > 1) throw new ConcurrentClaimError(rule.claim);
+    throw ruleViolation(rule.path, rule.message(undefined, claims[0]!.s.candidate));
+  }
+}
+
+/** Releases every claim of deleted records. */
+export async function releaseClaims(scope: WriteScope, def: CollectionDefinition, ids: string[]) {
+  if (ids.length === 0 || !(def.unique ?? []).some((rule) => 'claim' in rule)) return;
+  await scope.tx.delete(recordClaims).where(inArray(recordClaims.recordId, ids));
 }

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db/client.js';
 import { insertJsonRows } from '../db/bulk-insert.js';
 import { auditLog, changeSequence, changes } from '../db/schema/index.js';
-import { isRetryable, rootDbError } from '../errors.js';
+import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
 import type { ResolvedRef } from './definition.js';
 
@@ -25,6 +25,8 @@ interface PendingChange {
   op: ChangeOp;
   version: number;
   record: Record<string, unknown> | null;
+  /** On the entry that removes a moved record from its old region: the new region. */
+  movedTo: string | null;
 }
 
 interface PendingAudit {
@@ -33,6 +35,8 @@ interface PendingAudit {
   regionCode: string;
   op: AuditOp;
   version: number | null;
+  /** The old region when this write moved the record. */
+  movedFrom: string | null;
 }
 
 /**
@@ -124,7 +128,9 @@ const MAX_ATTEMPTS = 3;
 
 /**
  * Runs `fn` in a transaction with its feed and audit rows, retrying the whole transaction on a
- * serialization failure or deadlock (SQLSTATE 40001, 40P01).
+ * serialization failure or deadlock (SQLSTATE 40001, 40P01), and on a unique or exclusion constraint
+ * (23505, 23P01) that a concurrent transaction got to first: that transaction has committed, so the retry
+ * sees its row — an upsert of the same new key updates it, a rule's check words the refusal.
  */
 export async function runWrite<T>(database: Database, call: CallContext, fn: (scope: WriteScope) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -136,7 +142,8 @@ export async function runWrite<T>(database: Database, call: CallContext, fn: (sc
         return result;
       });
     } catch (err) {
-      if (attempt >= MAX_ATTEMPTS || !isRetryable(rootDbError(err))) throw err;
+      const root = rootDbError(err);
+      if (attempt >= MAX_ATTEMPTS || !(isRetryable(root) || isConstraintViolation(root))) throw err;
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt * Math.random()));
     }
   }

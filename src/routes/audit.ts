@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, lt, lte, or } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
@@ -20,6 +20,10 @@ const AuditEntry = z
     regionCode: z.string().describe("The record's region"),
     op: z.enum(['create', 'update', 'delete', 'read_pii']).describe('create, update, delete, or read_pii (personal data shown in full)'),
     version: z.number().int().nullable(),
+    movedFrom: z
+      .string()
+      .nullable()
+      .describe("The record's region before this write, when the write moved it to another region (auditors of either region see it)"),
   })
   .meta({ id: 'AuditEntry' });
 
@@ -63,7 +67,11 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
         .from(auditLog)
         .where(
           and(
-            regionFilter(auditLog.regionCode, request.call.principal.region, q.regionCode),
+            // A move is shown to the auditors of the old region too.
+            or(
+              regionFilter(auditLog.regionCode, request.call.principal.region, q.regionCode),
+              and(isNotNull(auditLog.movedFrom), regionFilter(auditLog.movedFrom, request.call.principal.region, q.regionCode)),
+            ),
             q.collection ? eq(auditLog.collection, q.collection) : undefined,
             q.recordId ? eq(auditLog.recordId, q.recordId) : undefined,
             q.sub ? eq(auditLog.sub, q.sub) : undefined,

@@ -1,4 +1,4 @@
-import { and, asc, gt, inArray } from 'drizzle-orm';
+import { and, asc, gt, inArray, isNull, not, or } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
@@ -20,6 +20,11 @@ const ChangeItem = z
     regionCode: z.string(),
     op: z.enum(['upsert', 'delete']),
     version: z.number().int(),
+    movedOut: z
+      .boolean()
+      .describe(
+        'true on a delete entry that only removes the record from your view: it moved to a region you do not cover (it still exists there)',
+      ),
     changedAt: z.iso.datetime({ offset: true }),
     record: z
       .record(z.string(), z.unknown())
@@ -59,7 +64,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         operationId: 'listChanges',
         summary: 'Change feed: every committed change in your regions, exactly once, in commit order',
         description:
-          'Follow `nextCursor` (as `after`) to read on. A reader that keeps following it sees every committed change exactly once and in order, also when writers commit out of order. Deletes appear as op "delete" with no record.',
+          'Follow `nextCursor` (as `after`) to read on. A reader that keeps following it sees every committed change exactly once and in order, also when writers commit out of order. Deletes appear as op "delete" with no record. When a record moves to a region you do not cover, you get a delete entry with `movedOut: true` (and nothing more of it); a reader covering both regions sees only the upsert.',
         tags: ['sync'],
         querystring: z.object({
           after: z.string().max(40).optional().describe('Cursor from a previous page; omit to start at the beginning'),
@@ -90,6 +95,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
           and(
             gt(changes.seq, afterSeq),
             coveredBy(changes.regionCode, request.call.principal.region),
+            // A move out of a region is news only to readers who do not also cover the new region.
+            or(isNull(changes.movedTo), not(coveredBy(changes.movedTo, request.call.principal.region))),
             wanted ? inArray(changes.collection, wanted) : undefined,
           ),
         )
@@ -115,6 +122,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
           regionCode: row.regionCode,
           op: row.op as 'upsert' | 'delete',
           version: row.version,
+          movedOut: row.movedTo !== null,
           changedAt: row.changedAt.toISOString(),
           record,
         };

@@ -118,11 +118,19 @@ describe('credentials: rules', () => {
   it('allows one valid credential of a kind per officer at a time, at /status', async () => {
     const { officer } = await seedOfficer(ctx.app, '410181', 'R4');
     expectRule(await post('410181', { officerId: officer.id }), '/status');
-    // Another kind, an ended one, or one that has already expired do not clash.
+    // Another kind, an ended one, or one whose period ended before the one in force began do not clash.
     expect((await post('410181', { officerId: officer.id, kind: 'supervision' })).statusCode).toBe(201);
     expect((await post('410181', { officerId: officer.id, status: 'revoked' })).statusCode).toBe(201);
     expect(
-      (await post('410181', { officerId: officer.id, issuedOn: daysFromToday(-2000), expiresOn: daysFromToday(-200) })).statusCode,
+      (await post('410181', { officerId: officer.id, issuedOn: daysFromToday(-2000), expiresOn: daysFromToday(-366) })).statusCode,
+    ).toBe(201);
+    // Validity is over the whole period, not as of today: an old card whose period overlaps the one in force
+    // clashes even though it has expired by now (the last day counts).
+    expectRule(await post('410181', { officerId: officer.id, issuedOn: daysFromToday(-2000), expiresOn: daysFromToday(-365) }), '/status');
+    // And so does a future card that starts on the current one's last day.
+    expectRule(await post('410181', { officerId: officer.id, issuedOn: daysFromToday(4 * 365), expiresOn: daysFromToday(9 * 365) }), '/status');
+    expect(
+      (await post('410181', { officerId: officer.id, issuedOn: daysFromToday(4 * 365 + 1), expiresOn: daysFromToday(9 * 365) })).statusCode,
     ).toBe(201);
     // Turning the revoked one valid again clashes with the one in force.
     const list = await ctx.app.inject({

@@ -49,6 +49,7 @@ export interface ChangeJson {
   version: number;
   changedAt: string;
   record: Record<string, unknown> | null;
+  movedOut?: boolean;
 }
 
 export interface AuditJson {

@@ -1,13 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { recordColumns } from './columns.js';
+import { officers } from './officers.js';
 
 /** 执法证件: 河南省行政执法证 and 行政执法监督证 held by officers. */
 export const credentials = pgTable(
   'credentials',
   {
     ...recordColumns(),
-    officerId: uuid('officer_id').notNull(),
+    officerId: uuid('officer_id')
+      .notNull()
+      .references(() => officers.id),
     credentialNumber: text('credential_number').notNull(),
     kind: text('kind').notNull(),
     issuingAuthority: text('issuing_authority').notNull(),

@@ -1,4 +1,4 @@
-import { bigint, bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid, varchar } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -19,6 +19,11 @@ export const changes = pgTable(
     changedAt: timestamp('changed_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     /** The stored row as of this version (personal data still encrypted), rendered per reader. */
     record: jsonb('record'),
+    /**
+     * Set on the entry that removes a record from its old region when it moves (op `delete`,
+     * `region_code` the old region): the new region. Readers covering the new region skip the entry.
+     */
+    movedTo: varchar('moved_to', { length: 6 }),
   },
   (t) => [index('changes_region_seq_idx').on(t.regionCode, t.seq)],
 );
@@ -47,6 +52,28 @@ export const auditLog = pgTable(
     regionCode: varchar('region_code', { length: 6 }).notNull(),
     op: text('op').notNull(),
     version: integer('version'),
+    /** The record's region before this write when the write moved it: auditors of the old region see the move. */
+    movedFrom: varchar('moved_from', { length: 6 }),
   },
-  (t) => [index('audit_log_region_id_idx').on(t.regionCode, t.id), index('audit_log_record_idx').on(t.recordId)],
+  (t) => [
+    index('audit_log_region_id_idx').on(t.regionCode, t.id),
+    index('audit_log_record_idx').on(t.recordId),
+    index('audit_log_moved_from_idx').on(t.movedFrom, t.id).where(sql`${t.movedFrom} is not null`),
+  ],
+);
+
+/**
+ * Values that one live record at most may hold, across collections (DESIGN §6): e.g. an ID number
+ * among active officers and assistants. The primary key is the constraint; the record machinery keeps
+ * the claims of each record in step with the record, in the same transaction.
+ */
+export const recordClaims = pgTable(
+  'record_claims',
+  {
+    namespace: text('namespace').notNull(),
+    key: text('key').notNull(),
+    collection: text('collection').notNull(),
+    recordId: uuid('record_id').notNull(),
+  },
+  (t) => [primaryKey({ name: 'record_claims_pkey', columns: [t.namespace, t.key] }), index('record_claims_record_idx').on(t.recordId)],
 );

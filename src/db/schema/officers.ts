@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { recordColumns } from './columns.js';
+import { orgUnits } from './org-units.js';
 
 /**
  * 执法人员. Personal fields are stored only as AES-GCM ciphertext (`…Cipher`) and an HMAC blind index
@@ -20,7 +21,9 @@ export const officers = pgTable(
     education: text('education'),
     phoneCipher: text('phone_cipher'),
     phoneHash: text('phone_hash'),
-    orgUnitId: uuid('org_unit_id').notNull(),
+    orgUnitId: uuid('org_unit_id')
+      .notNull()
+      .references(() => orgUnits.id),
     position: text('position'),
     rank: text('rank'),
     cadreLevel: text('cadre_level').notNull(),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, pgTable, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { recordColumns } from './columns.js';
 
 export const orgUnits = pgTable(
@@ -8,7 +8,7 @@ export const orgUnits = pgTable(
     ...recordColumns(),
     name: text('name').notNull(),
     level: text('level').notNull(),
-    parentId: uuid('parent_id'),
+    parentId: uuid('parent_id').references((): AnyPgColumn => orgUnits.id),
     unifiedSocialCreditCode: text('unified_social_credit_code'),
   },
   (t) => [
