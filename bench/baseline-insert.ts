@@ -69,3 +69,27 @@ export async function baselineUpsert(
   }
   return written;
 }
+
+// The update baseline: one `UPDATE … FROM unnest(…)` per chunk, matched on the caller's key, bumping the version.
+const UPDATE_SQL = `update ${TWIN_TABLE} as t set
+  ${COLUMNS.slice(2).map(([name]) => `"${name}" = u."${name}"`).join(', ')},
+  version = t.version + 1, updated_at = now()
+  from unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) as u(${names})
+  where t.region_code = u.region_code and t.external_id = u.external_id and t.deleted_at is null`;
+
+/** Updates the twin rows of `operations` (which must exist) in chunks of `chunkSize`; returns the rows written. */
+export async function baselineUpdate(
+  client: pg.ClientBase,
+  operations: readonly UpsertOperation[],
+  ctx: RowContext,
+  chunkSize = 1000,
+): Promise<number> {
+  let written = 0;
+  for (let start = 0; start < operations.length; start += chunkSize) {
+    const chunk = operations.slice(start, start + chunkSize);
+    const columns = COLUMNS.map(([, , value]) => chunk.map((op) => value(op, ctx)));
+    const result = await client.query(UPDATE_SQL, columns);
+    written += result.rowCount ?? 0;
+  }
+  return written;
+}

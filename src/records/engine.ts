@@ -21,6 +21,7 @@ import {
 import type { PiiCipher } from '../security/pii.js';
 import type { ApiRecord, Candidate, CollectionDefinition, RuleContext, StoredRow } from './definition.js';
 import { etagMatches } from './etag.js';
+import { checkTransitions } from './transitions.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
@@ -153,29 +154,6 @@ export function createRecordEngine(deps: EngineDeps) {
     };
   }
 
-  /** Declared transitions, with the previous version at hand. */
-  function checkTransitions(def: CollectionDefinition, candidate: Candidate, previous: StoredRow | undefined) {
-    for (const transition of def.transitions ?? []) {
-      const next = candidate[transition.field];
-      if (typeof next !== 'string') continue;
-      if (!previous) {
-        if (transition.initial && !transition.initial.includes(next)) {
-          throw ruleViolation(`/${transition.field}`, `A new record cannot start at ${transition.field} ${next}; it starts at ${transition.initial.join(' or ')}.`);
-        }
-        continue;
-      }
-      const from = previous[transition.field];
-      if (typeof from !== 'string' || from === next) continue;
-      const allowed = transition.next[from] ?? [];
-      if (!allowed.includes(next)) {
-        throw ruleViolation(
-          `/${transition.field}`,
-          `${transition.field} cannot move from ${from} to ${next}; from ${from} it can move to ${allowed.length > 0 ? allowed.join(', ') : 'nothing (it is final)'}.`,
-        );
-      }
-    }
-  }
-
   /**
    * Writes records of one collection in bulk — the one write path of single writes, upserts, patches and
    * batches. Stages, each set-wise over the run: references looked up and locked per target collection;
@@ -216,7 +194,7 @@ export function createRecordEngine(deps: EngineDeps) {
           results[index] = { status: 200, row: existing, changed: false };
           continue;
         }
-        checkTransitions(def, candidate, existing);
+        checkTransitions(def.transitions ?? [], candidate, existing);
         await def.rules?.(candidate, ruleContext(scope, existing, resolved));
         prepared.push({ index, existing, candidate, externalIds, columns, refs: resolved, failed: false });
       } catch (err) {

@@ -197,6 +197,18 @@ describe('region moves in the change feed', () => {
     ]);
     expect(cityFeed.every((c) => !c.movedOut)).toBe(true);
 
+    // The old district's auditors see the move too; the new district's see the update.
+    const audit = async (headers: Record<string, string>) => {
+      const res = await ctx.app.inject({ method: 'GET', url: `/v1/audit?recordId=${unit.id}`, headers });
+      expect(res.statusCode).toBe(200);
+      return res.json<{ items: { op: string; version: number; regionCode: string; movedFrom: string | null }[] }>().items;
+    };
+    expect((await audit(oldDistrict)).map((a) => [a.op, a.version, a.regionCode, a.movedFrom])).toEqual([
+      ['update', 2, '411203', '411202'],
+      ['create', 1, '411202', null],
+    ]);
+    expect((await audit(newDistrict)).map((a) => [a.op, a.version])).toEqual([['update', 2]]);
+
     // Deleting it later reaches the new region's readers only; the old district already dropped it.
     const removed = await ctx.app.inject({ method: 'DELETE', url: `/v1/org-units/${unit.id}`, headers: city });
     expect(removed.statusCode).toBe(204);
