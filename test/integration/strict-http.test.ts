@@ -12,7 +12,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { loggerOptions, redactUrl } from '../../src/logger.js';
 import { createTokenVerifier } from '../../src/security/tokens.js';
-import { bearer, openTestDatabase, testConfig, TEST_JWT_SECRET, useTestApp } from '../support/context.js';
+import { bearer, testConfig, TEST_JWT_SECRET, useTestApp } from '../support/context.js';
 import { auditEntries, problemOf } from '../support/fixtures.js';
 import { aCredential, anIdentity, anOrgUnit, put, seedOfficer } from '../support/people-fixtures.js';
 
@@ -215,7 +215,6 @@ describe('log redaction of personal query parameters', () => {
 
   it('applies to the logged request line', async () => {
     const lines: string[] = [];
-    const opened = await openTestDatabase();
     const stream = new Writable({
       write(chunk, _encoding, done) {
         lines.push(String(chunk));
@@ -224,7 +223,7 @@ describe('log redaction of personal query parameters', () => {
     });
     const app = await buildApp({
       config: testConfig,
-      database: opened.database,
+      database: ctx.database,
       logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream },
     });
     try {
@@ -235,25 +234,21 @@ describe('log redaction of personal query parameters', () => {
       expect(log).not.toContain(identity.idCardNumber);
     } finally {
       await app.close();
-      await opened.drop();
     }
   });
 });
 
 describe('errors from the HTTP parser', () => {
   let app: App;
-  let drop: () => Promise<void>;
   let port: number;
   beforeAll(async () => {
-    const opened = await openTestDatabase();
-    drop = opened.drop;
-    app = await buildApp({ config: testConfig, database: opened.database });
+    // A second app on this file's database, listening: the parser errors happen before Fastify's inject.
+    app = await buildApp({ config: testConfig, database: ctx.database });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as AddressInfo).port;
   });
   afterAll(async () => {
     await app?.close();
-    await drop?.();
   });
 
   function raw(path: string, headers: Record<string, string>) {
