@@ -4,6 +4,9 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { problemClientErrorHandler } from './http/client-error.js';
+import { hostileInputPlugin } from './http/hostile-input.js';
+import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin } from './plugins/problem.js';
@@ -28,6 +31,8 @@ export interface BuildAppOptions {
   /** Overrides the verifier made from the config (tests of key handling). */
   verifier?: TokenVerifier;
   collections?: readonly CollectionDefinition[];
+  /** Time and connection limits of the listening server (`httpServerOptions(config)`); the server passes them. */
+  http?: HttpServerOptions;
 }
 
 export function keySourceFrom(config: Config): KeySource {
@@ -38,7 +43,7 @@ export function keySourceFrom(config: Config): KeySource {
   throw new Error('No JWT key configured: set JWT_SECRET, JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE');
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the whole app on a given database. Never listens and reads no environment. */
 export async function buildApp(options: BuildAppOptions) {
@@ -49,7 +54,12 @@ export async function buildApp(options: BuildAppOptions) {
   const cipher = createPiiCipher(config.PII_ENCRYPTION_KEY);
   const verifier =
     options.verifier ??
-    (await createTokenVerifier({ keys: keySourceFrom(config), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+    (await createTokenVerifier({
+      keys: keySourceFrom(config),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      allowedTypes: config.JWT_ALLOWED_TYPES,
+    }));
   const engine = createRecordEngine({ database, registry, cipher });
 
   const app = Fastify({
@@ -63,18 +73,21 @@ export async function buildApp(options: BuildAppOptions) {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    clientErrorHandler: problemClientErrorHandler,
+    ...options.http,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
   await app.register(problemPlugin);
+  // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.
+  await app.register(hostileInputPlugin);
   await app.register(authPlugin, { verifier });
   await app.register(openApiPlugin, { version: SERVICE_VERSION, collections });
 

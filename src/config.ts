@@ -5,6 +5,9 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 
+const milliseconds = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).default(fallback));
+
 /** One schema for the whole environment (DESIGN §8). No secret has a default. */
 export const ConfigSchema = z
   .object({
@@ -38,6 +41,22 @@ export const ConfigSchema = z
     ),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
     BODY_LIMIT_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(8 * 1024 * 1024)),
+    /** Accepted JWT `typ` headers, comma-separated and compared without case or an `application/` prefix. */
+    JWT_ALLOWED_TYPES: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .default('at+jwt')
+        .transform((v) => v.split(',').map((t) => t.trim().toLowerCase().replace(/^application\//, '')).filter(Boolean))
+        .pipe(z.array(z.string()).min(1, 'name at least one token type, e.g. at+jwt')),
+    ),
+    // Limits on slow or numerous clients (src/http/limits.ts); see docs/decisions.md "Input limits".
+    HTTP_HEADERS_TIMEOUT_MS: milliseconds(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: milliseconds(30_000),
+    HTTP_CONNECTION_TIMEOUT_MS: milliseconds(120_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(72_000),
+    HTTP_MAX_REQUESTS_PER_SOCKET: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
+    HTTP_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2000)),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;
@@ -61,6 +80,9 @@ export const ConfigSchema = z
         path: ['PII_ENCRYPTION_KEY'],
         message: 'with DATABASE_URL set, PII_ENCRYPTION_KEY is required (openssl rand -base64 32)',
       });
+    }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS' });
     }
     if (env.JWT_SECRET && env.JWT_ALGORITHM && env.JWT_ALGORITHM !== 'HS256') {
       ctx.addIssue({ code: 'custom', path: ['JWT_ALGORITHM'], message: 'JWT_SECRET signs with HS256 only' });

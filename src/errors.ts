@@ -166,6 +166,9 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
         cause: err,
       });
     case '23514':
+    // 22021 / 22P05: text the database cannot hold (NUL, bad encoding); the input guard refuses it first.
+    case '22021':
+    case '22P05':
     case '22P02':
     case '22007':
     case '22008':

@@ -17,11 +17,67 @@ export const REDACT_PATHS = [
   'req.body',
 ];
 
-const PERSONAL_QUERY_PARAMS = /([?&](?:idCardNumber|phone)=)[^&#]*/gi;
+const PERSONAL_QUERY_PARAMS = new Set(['idcardnumber', 'phone']);
 
-/** Request URLs lose the values of personal query parameters (`?idCardNumber=…` look-ups). */
+function decodedName(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).trim().toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Request URLs lose the values of personal query parameters (`?idCardNumber=…` look-ups) in every spelling
+ * the server would accept or a client might send: names are percent-decoded (`%69dCardNumber`) and compared
+ * without case. A name that cannot be decoded loses its value too.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(PERSONAL_QUERY_PARAMS, '$1[redacted]');
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const end = hash < 0 ? url.length : hash;
+  const params = url
+    .slice(q + 1, end)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      const name = decodedName(pair.slice(0, eq));
+      return name === undefined || PERSONAL_QUERY_PARAMS.has(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q + 1)}${params.join('&')}${url.slice(end)}`;
+}
+
+/** The bound values of a failed query, which drizzle writes into its error message after "params:". */
+const QUERY_PARAMS = /\nparams: [\s\S]*?(?=\n {4}at |$)/;
+
+export interface LoggedError {
+  type: string;
+  message: string;
+  stack: string;
+  [key: string]: unknown;
+}
+
+const isLoggedError = (value: unknown): value is LoggedError =>
+  typeof value === 'object' && value !== null && !(value instanceof Error) && typeof (value as LoggedError).type === 'string';
+
+/**
+ * An error as it may be logged: message, stack and causes without SQL parameters (names, birth dates,
+ * ciphertexts, blind indexes), and a PostgreSQL error without `detail`/`where`, which can quote row values.
+ * Also pino's `err` serializer, so an already scrubbed error passes through unchanged.
+ */
+export function loggableError(err: unknown, depth = 0): LoggedError {
+  if (isLoggedError(err)) return err;
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err), stack: '' };
+  const scrub = (text: string | undefined) => (text ?? '').replace(QUERY_PARAMS, '\nparams: [redacted]');
+  const source: Record<string, unknown> = { ...err };
+  const out: LoggedError = { type: err.name, message: scrub(err.message), stack: scrub(err.stack) };
+  for (const key of ['code', 'severity', 'constraint', 'table', 'column', 'routine', 'statusCode']) {
+    if (source[key] !== undefined) out[key] = source[key];
+  }
+  if (err.cause !== undefined && depth < 4) out['cause'] = loggableError(err.cause, depth + 1);
+  return out;
 }
 
 interface LoggedRequest {
@@ -36,6 +92,7 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, pretty = false)
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
+      err: (err: Error) => loggableError(err),
       req: (req: LoggedRequest) => ({
         method: req.method,
         url: redactUrl(req.url),

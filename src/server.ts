@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { loadConfigOrReport } from './config.js';
+import { capConnections, httpServerOptions } from './http/limits.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { openRuntime } from './runtime.js';
@@ -15,7 +16,9 @@ async function main() {
     config: effective,
     database,
     logger: loggerOptions(effective, process.stdout.isTTY && process.env['NODE_ENV'] !== 'production'),
+    http: httpServerOptions(effective),
   });
+  capConnections(app.server, effective);
   for (const note of notes) app.log.info(note);
 
   let closing = false;

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { todayInShanghai } from '../domain/dates.js';
 import { missingScope, unauthorized } from '../errors.js';
 import type { CallContext } from '../records/write-scope.js';
-import type { Scope, TokenVerifier } from '../security/tokens.js';
+import type { Principal, Scope, TokenVerifier } from '../security/tokens.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -14,6 +14,13 @@ declare module 'fastify' {
     /** Set for every route that declares a scope, before its body is validated. */
     call: CallContext;
   }
+}
+
+/** The same caller without `pii:read`: for renderings whose personal data nobody will see. */
+export function withoutPiiRead<T extends Principal | CallContext>(subject: T): T {
+  if ('principal' in subject) return { ...subject, principal: withoutPiiRead(subject.principal) };
+  if (!subject.scopes.has('pii:read')) return subject;
+  return { ...subject, scopes: new Set([...subject.scopes].filter((s) => s !== 'pii:read')) };
 }
 
 /** Verifies the bearer token of every route that declares `config.scope`, then checks that scope. */
@@ -28,7 +35,8 @@ export const authPlugin = fp(
       if (!match?.[1]) throw unauthorized('Send an access token as "Authorization: Bearer <token>".');
       const principal = await options.verifier.verify(match[1]);
       if (!principal.scopes.has(scope)) throw missingScope(scope);
-      request.call = { principal, requestId: request.id, today: todayInShanghai() };
+      // HEAD shows no body, so it reads no personal data: rendered masked, it writes no read_pii audit row.
+      request.call = { principal: request.method === 'HEAD' ? withoutPiiRead(principal) : principal, requestId: request.id, today: todayInShanghai() };
     });
   },
   { name: 'auth', dependencies: ['problem'] },

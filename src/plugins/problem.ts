@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, fromDatabaseError, type FieldError } from '../errors.js';
+import { loggableError } from '../logger.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -86,7 +87,7 @@ export const problemPlugin = fp(
       const appError = toAppError(error);
       if (appError.status >= 500) {
         const serialization = error instanceof Error && isResponseSerializationError(error as FastifyError & { method: string });
-        request.log.error({ err: error, serialization }, appError.code);
+        request.log.error({ err: loggableError(error), serialization }, appError.code);
       } else {
         request.log.info({ code: appError.code, status: appError.status }, appError.detail ?? appError.title);
       }

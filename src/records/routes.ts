@@ -6,7 +6,8 @@ import { notFound } from '../errors.js';
 import { buildCollectionSchemas } from './api-schemas.js';
 import type { CollectionDefinition, StoredRow } from './definition.js';
 import type { RecordEngine, WriteOutcome } from './engine.js';
-import { etagMatches, etagOf, parseEtagList } from './etag.js';
+import { entityTag, parseIfMatch, parseIfNoneMatch } from './etag.js';
+import { withoutPiiRead } from '../plugins/auth.js';
 import { commonProblems, ExternalId, problemResponse, RegionCode } from './schemas.js';
 import { runWrite } from './write-scope.js';
 
@@ -49,7 +50,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
 
   async function sendRecord(request: FastifyRequest, reply: FastifyReply, row: StoredRow, status: number) {
     const [record] = await engine.present(database.db, request.call, def, [row]);
-    reply.header('etag', etagOf(row.version));
+    reply.header('etag', entityTag(def, record!));
     return reply.code(status).send(record);
   }
 
@@ -114,9 +115,13 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
   );
 
   async function sendUnlessNotModified(request: FastifyRequest, reply: FastifyReply, row: StoredRow) {
-    const ifNoneMatch = parseEtagList(request.headers['if-none-match'], 'if-none-match');
-    if (etagMatches(ifNoneMatch, row.version)) {
-      return reply.code(304).header('etag', etagOf(row.version)).send();
+    const ifNoneMatch = parseIfNoneMatch(request.headers['if-none-match']);
+    if (ifNoneMatch !== undefined) {
+      // The tag needs the derived fields; render masked first, so a 304 (which shows nothing) audits no read.
+      const [masked] = await engine.present(database.db, withoutPiiRead(request.call), def, [row]);
+      const tag = entityTag(def, masked!);
+      if (ifNoneMatch === '*' || ifNoneMatch.includes(tag)) return reply.code(304).header('etag', tag).send();
+      if (!request.call.principal.scopes.has('pii:read')) return reply.code(200).header('etag', tag).send(masked);
     }
     return sendRecord(request, reply, row, 200);
   }
@@ -136,7 +141,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const ifMatch = parseIfMatch(request.headers['if-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.replace(scope, def, { id: request.params.id }, request.body, ifMatch),
       );
@@ -159,7 +164,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const ifMatch = parseIfMatch(request.headers['if-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.patch(scope, def, { id: request.params.id }, request.body, schemas.body, ifMatch),
       );
@@ -181,7 +186,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const ifMatch = parseIfMatch(request.headers['if-match']);
       await runWrite(database, request.call, (scope) => engine.remove(scope, def, { id: request.params.id }, ifMatch));
       return reply.code(204).send();
     },
@@ -214,7 +219,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
     },
     async (request, reply) => {
       const { regionCode, externalId } = request.params;
-      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const ifMatch = parseIfMatch(request.headers['if-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.upsert(scope, def, { regionCode, externalId, data: request.body, ifMatch }),
       );
@@ -256,7 +261,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseEtagList(request.headers['if-match'], 'if-match');
+      const ifMatch = parseIfMatch(request.headers['if-match']);
       await runWrite(database, request.call, (scope) => engine.remove(scope, def, request.params, ifMatch));
       return reply.code(204).send();
     },

@@ -9,8 +9,10 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
-import { unauthorized } from '../errors.js';
+import { z } from 'zod';
+import { AppError, unauthorized } from '../errors.js';
 import { REGION_CODE_PATTERN } from '../domain/region.js';
+import { hasLoneSurrogate } from '../domain/text.js';
 
 export const SCOPES = ['records:read', 'records:write', 'pii:read', 'stats:read', 'audit:read'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -39,6 +41,11 @@ export interface VerifierOptions {
   keys: KeySource;
   issuer: string;
   audience: string;
+  /**
+   * Accepted `typ` header values, lower-case without `application/` (RFC 9068 access tokens: `at+jwt`).
+   * A token without `typ`, or of another type (an ID token, a DPoP proof), is refused.
+   */
+  allowedTypes?: readonly string[];
   /** Verified tokens kept until they expire; the oldest are dropped beyond this many. */
   cacheSize?: number;
 }
@@ -63,6 +70,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       algorithms = [options.keys.algorithm];
       break;
   }
+  const allowedTypes = new Set((options.allowedTypes ?? ['at+jwt']).map(normalizeType));
   const cacheSize = options.cacheSize ?? 10_000;
   const cache = new Map<string, Principal>();
 
@@ -79,7 +87,12 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       const result =
         typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
       payload = result.payload;
+      const typ = result.protectedHeader.typ;
+      if (typeof typ !== 'string' || !allowedTypes.has(normalizeType(typ))) {
+        throw unauthorized(`The token's "typ" header must be one of: ${[...allowedTypes].join(', ')} (an access token, RFC 9068).`);
+      }
     } catch (err) {
+      if (err instanceof AppError) throw err;
       throw unauthorized(describeJoseError(err));
     }
     return principalFrom(payload);
@@ -102,20 +115,44 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
   };
 }
 
+const normalizeType = (typ: string) => typ.trim().toLowerCase().replace(/^application\//, '');
+
+/** Text a claim may carry into logs, the audit log and SQL: printable, well-formed, bounded. */
+const ClaimText = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((v) => !hasLoneSurrogate(v) && !/[\u0000-\u001f\u007f]/.test(v), 'must be printable text');
+
+/** The claims this service reads, by type: a signed token with anything else in them is still refused (401). */
+const AccessTokenClaims = z.object({
+  sub: ClaimText,
+  client_id: ClaimText.optional(),
+  scope: z.string().max(1000).regex(/^[\x21-\x7e ]*$/, 'must be space-separated scope names').optional(),
+  region: z.string().regex(REGION_CODE_PATTERN, 'must be a 6-digit GB/T 2260 code'),
+  exp: z.number().int(),
+});
+
 function principalFrom(payload: JWTPayload): Principal {
-  const region = payload['region'];
-  if (typeof region !== 'string' || !REGION_CODE_PATTERN.test(region)) {
-    throw unauthorized('The token has no valid "region" claim (a 6-digit GB/T 2260 code).');
+  const parsed = AccessTokenClaims.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const claim = String(issue.path[0] ?? 'claims');
+    throw unauthorized(
+      claim === 'region'
+        ? 'The token has no valid "region" claim (a 6-digit GB/T 2260 code).'
+        : claim === 'scope'
+          ? 'The "scope" claim must be a space-separated string.'
+          : `The token's "${claim}" claim is not valid: ${issue.message}.`,
+    );
   }
-  const scope = payload['scope'];
-  if (scope !== undefined && typeof scope !== 'string') throw unauthorized('The "scope" claim must be a space-separated string.');
-  const clientId = payload['client_id'];
+  const claims = parsed.data;
   return {
-    sub: String(payload.sub),
-    clientId: typeof clientId === 'string' ? clientId : undefined,
-    scopes: new Set((scope ?? '').split(' ').filter(Boolean)),
-    region,
-    exp: payload.exp ?? 0,
+    sub: claims.sub,
+    clientId: claims.client_id,
+    scopes: new Set((claims.scope ?? '').split(' ').filter(Boolean)),
+    region: claims.region,
+    exp: claims.exp,
   };
 }
 

@@ -100,16 +100,16 @@ describe('authentication (DESIGN §5)', () => {
   it('refuses a token without the region claim, and one with a malformed region', async () => {
     const secret = new TextEncoder().encode(TEST_JWT_SECRET);
     const { region: _omitted, ...withoutRegion } = claims();
-    const noRegion = await new SignJWT(withoutRegion).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const noRegion = await new SignJWT(withoutRegion).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(secret);
     expect((await expectUnauthorized(`Bearer ${noRegion}`)).detail).toMatch(/region/);
-    const badRegion = await new SignJWT(claims({ region: '4101' })).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const badRegion = await new SignJWT(claims({ region: '4101' })).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(secret);
     expect((await expectUnauthorized(`Bearer ${badRegion}`)).detail).toMatch(/region/);
   });
 
   it('refuses a token without exp', async () => {
     const secret = new TextEncoder().encode(TEST_JWT_SECRET);
     const { exp: _omitted, ...withoutExp } = claims();
-    const noExp = await new SignJWT(withoutExp).setProtectedHeader({ alg: 'HS256' }).sign(secret);
+    const noExp = await new SignJWT(withoutExp).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(secret);
     await expectUnauthorized(`Bearer ${noExp}`);
   });
 

@@ -19,7 +19,7 @@ let drop: () => Promise<void>;
 
 function sign(privateKey: Key, alg: string, claims: Record<string, unknown> = {}) {
   return new SignJWT({ scope: 'records:read', region: '410100', ...claims })
-    .setProtectedHeader({ alg, kid: 'k1' })
+    .setProtectedHeader({ alg, kid: 'k1', typ: 'at+jwt' })
     .setIssuer(testConfig.JWT_ISSUER)
     .setAudience(testConfig.JWT_AUDIENCE)
     .setSubject('platform-410100')

@@ -95,7 +95,7 @@ describe('HS256 tokens (DESIGN §5)', () => {
 
   it('requires exp to be present', async () => {
     const { exp: _exp, ...withoutExp } = claims();
-    const token = await new SignJWT(withoutExp).setProtectedHeader({ alg: 'HS256' }).sign(encoder.encode(SECRET));
+    const token = await new SignJWT(withoutExp).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(encoder.encode(SECRET));
     await refusal(await hsVerifier(), token);
   });
 
@@ -106,7 +106,7 @@ describe('HS256 tokens (DESIGN §5)', () => {
 
   it('refuses a token without a valid region claim', async () => {
     for (const region of [undefined, '4101', 410100]) {
-      const token = await new SignJWT(claims({ region })).setProtectedHeader({ alg: 'HS256' }).sign(encoder.encode(SECRET));
+      const token = await new SignJWT(claims({ region })).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(encoder.encode(SECRET));
       const error = await refusal(await hsVerifier(), token);
       expect(error.detail).toMatch(/region/);
     }
@@ -116,7 +116,7 @@ describe('HS256 tokens (DESIGN §5)', () => {
 describe('the algorithm is pinned to HS256 for a secret', () => {
   it('refuses an RS256 token', async () => {
     const { privateKey } = await generateKeyPair('RS256');
-    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(privateKey);
     const error = await refusal(await hsVerifier(), token);
     expect(error.detail).toBe('The token is signed with an algorithm this service does not accept.');
   });
@@ -212,7 +212,7 @@ describe('RS256 with a public key file (JWT_PUBLIC_KEY_FILE)', () => {
 
   it('refuses a token signed by another key', async () => {
     const other = await generateKeyPair('RS256');
-    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256' }).sign(other.privateKey);
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(other.privateKey);
     const error = await refusal(verifier, token);
     expect(error.detail).toBe('The token signature is invalid.');
   });
@@ -223,7 +223,7 @@ describe('RS256 with a public key file (JWT_PUBLIC_KEY_FILE)', () => {
 
   it('checks iss and aud as with a secret', async () => {
     for (const overrides of [{ iss: 'evil' }, { aud: 'elsewhere' }]) {
-      const token = await new SignJWT(claims(overrides)).setProtectedHeader({ alg: 'RS256' }).sign(privateKey);
+      const token = await new SignJWT(claims(overrides)).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(privateKey);
       await refusal(verifier, token);
     }
   });

@@ -1,0 +1,161 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { z } from 'zod';
+import { badTextReason } from '../domain/text.js';
+import { AppError, validationFailed, type FieldError } from '../errors.js';
+
+/** Deepest nesting of arrays and objects a JSON body may have; records need 5 or 6 levels. */
+export const MAX_JSON_DEPTH = 32;
+/** Bad values reported per request: enough to fix a batch, bounded so the answer stays small. */
+const MAX_REPORTED = 50;
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * True when the JSON text nests arrays/objects deeper than `max`. One pass over the characters that stops
+ * at the first level too deep, so a 7 MiB `[[[[…` costs 33 characters, never a parse or a recursive walk.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+interface Visit {
+  value: unknown;
+  parent: Visit | undefined;
+  key: string;
+}
+
+function pointerOf(visit: Visit): string {
+  const parts: string[] = [];
+  for (let v: Visit | undefined = visit; v?.parent; v = v.parent) parts.push(pointerToken(v.key));
+  return parts.length === 0 ? '/' : `/${parts.reverse().join('/')}`;
+}
+
+/**
+ * Every string (values and member names) in a parsed JSON value that PostgreSQL text cannot hold, with its
+ * JSON Pointer. Iterative, so it does not depend on the nesting depth; stops after `limit` findings.
+ */
+export function findBadText(root: unknown, limit = MAX_REPORTED): FieldError[] {
+  const found: FieldError[] = [];
+  const stack: Visit[] = [{ value: root, parent: undefined, key: '' }];
+  while (stack.length > 0 && found.length < limit) {
+    const visit = stack.pop()!;
+    const { value } = visit;
+    if (typeof value === 'string') {
+      const reason = badTextReason(value);
+      if (reason) found.push({ path: pointerOf(visit), message: reason, in: 'body' });
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: visit, key: String(i) });
+    } else if (value !== null && typeof value === 'object') {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const child: Visit = { value: (value as Record<string, unknown>)[key], parent: visit, key };
+        const reason = badTextReason(key);
+        if (reason && found.length < limit) found.push({ path: pointerOf(child), message: `member name ${reason}`, in: 'body' });
+        stack.push(child);
+      }
+    }
+  }
+  // Document order reads better than stack order.
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+const tooDeep = () =>
+  new AppError(400, 'validation_failed', 'Validation failed', {
+    detail: `The JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
+    errors: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels`, in: 'body' }],
+  });
+
+function badTextError(errors: FieldError[], where: 'body' | 'query string' | 'path'): AppError {
+  return validationFailed(errors, `The request ${where} has text that cannot be stored (NUL characters or invalid Unicode).`);
+}
+
+/** The query parameter names a route declares, from its zod querystring schema (none when it has none). */
+function declaredQueryKeys(request: FastifyRequest): ReadonlySet<string> {
+  const schema = request.routeOptions.schema?.querystring;
+  return new Set(schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+}
+
+function checkStrings(source: unknown, location: 'query' | 'params'): FieldError[] {
+  const errors: FieldError[] = [];
+  if (source === null || typeof source !== 'object') return errors;
+  for (const [key, raw] of Object.entries(source)) {
+    for (const value of [key, ...(Array.isArray(raw) ? raw : [raw])]) {
+      const reason = typeof value === 'string' ? badTextReason(value) : undefined;
+      if (reason) {
+        errors.push({ path: `/${pointerToken(key)}`, message: reason, in: location });
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+/**
+ * One guard for input the record schemas cannot be trusted to catch (DESIGN §5, "hostile input"):
+ * - JSON bodies: nesting deeper than MAX_JSON_DEPTH is refused before parsing; after parsing, every string
+ *   and member name holding a NUL or a lone surrogate is refused with its JSON Pointer. PostgreSQL text
+ *   cannot hold NUL, and it stores a lone surrogate as U+FFFD, so such a value would answer 500 or change
+ *   at every re-sync.
+ * - Query strings and path parameters: the same text check, and unknown query parameters are refused
+ *   with their names (a misspelt filter must not silently return everything).
+ */
+export const hostileInputPlugin = fp(
+  async (app: FastifyInstance) => {
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    const guardedJson = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
+      parseJson(request, text, (err, parsed) => {
+        if (err) return done(err);
+        const bad = findBadText(parsed);
+        if (bad.length > 0) return done(badTextError(bad, 'body'));
+        done(null, parsed);
+      });
+    };
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJson);
+    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJson);
+
+    app.addHook('preValidation', async (request) => {
+      const params = checkStrings(request.params, 'params');
+      if (params.length > 0) throw badTextError(params, 'path');
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      const declared = declaredQueryKeys(request);
+      const unknown = Object.keys(query).filter((key) => !declared.has(key));
+      if (unknown.length > 0) {
+        const accepted = declared.size > 0 ? `this operation accepts: ${[...declared].join(', ')}` : 'this operation takes no query parameters';
+        throw validationFailed(
+          unknown.map((key) => ({ path: `/${pointerToken(key)}`, message: `unknown query parameter "${key}"; ${accepted}`, in: 'query' })),
+          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`,
+        );
+      }
+      const text = checkStrings(query, 'query');
+      if (text.length > 0) throw badTextError(text, 'query string');
+    });
+  },
+  { name: 'hostile-input', dependencies: ['problem'] },
+);

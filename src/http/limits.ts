@@ -1,0 +1,51 @@
+import type { ServerOptions } from 'node:http';
+import type { Config } from '../config.js';
+
+/** The Fastify constructor options that bound how long and how many clients may hold the server. */
+export interface HttpServerOptions {
+  requestTimeout: number;
+  connectionTimeout: number;
+  keepAliveTimeout: number;
+  maxRequestsPerSocket: number;
+  http: ServerOptions;
+}
+
+type LimitsConfig = Pick<
+  Config,
+  | 'HTTP_REQUEST_TIMEOUT_MS'
+  | 'HTTP_HEADERS_TIMEOUT_MS'
+  | 'HTTP_CONNECTION_TIMEOUT_MS'
+  | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
+  | 'HTTP_MAX_REQUESTS_PER_SOCKET'
+  | 'HTTP_MAX_CONNECTIONS'
+>;
+
+/**
+ * Time limits on every connection (DESIGN §5, slow or dripping clients):
+ * - headers must arrive within HTTP_HEADERS_TIMEOUT_MS and the whole request (headers and body) within
+ *   HTTP_REQUEST_TIMEOUT_MS, else Node answers 408 and closes the connection — a client that drips a body
+ *   a byte at a time is cut off even though it is never idle;
+ * - a connection idle for HTTP_CONNECTION_TIMEOUT_MS (nothing read or written, e.g. a client that stops
+ *   reading a response) is destroyed;
+ * - an idle keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+ * Node checks the header and request limits on a timer (30 s by default), so the timer runs at a tenth of
+ * the header limit (between 0.1 and 1 s) for the limits to hold to within about a second.
+ */
+export function httpServerOptions(config: LimitsConfig): HttpServerOptions {
+  return {
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.HTTP_MAX_REQUESTS_PER_SOCKET,
+    http: {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 10))),
+    },
+  };
+}
+
+/** Connections beyond the cap are closed as they arrive, so a flood cannot use up the process's file descriptors. */
+export function capConnections(server: { maxConnections: number }, config: LimitsConfig): void {
+  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+}

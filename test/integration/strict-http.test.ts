@@ -1,0 +1,280 @@
+/**
+ * Strict HTTP (DESIGN §3): If-Match by strong comparison, ETags that follow the representation (embedded
+ * summaries included), unknown query parameters refused, JWT `typ` checked, request ids checked before they
+ * reach the audit log, HEAD that audits nothing, PII query parameters redacted in logs in every spelling.
+ */
+import { request as httpRequest } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { loggerOptions, redactUrl } from '../../src/logger.js';
+import { createTokenVerifier } from '../../src/security/tokens.js';
+import { bearer, testConfig, TEST_JWT_SECRET, useTestApp } from '../support/context.js';
+import { auditEntries, problemOf } from '../support/fixtures.js';
+import { aCredential, anIdentity, anOrgUnit, put, seedOfficer } from '../support/people-fixtures.js';
+
+const ctx = useTestApp();
+
+describe('If-Match', () => {
+  it('a weak tag never satisfies it (412), the strong one does', async () => {
+    const region = '410301';
+    const unit = await put(ctx.app, 'org-units', region, 'W', anOrgUnit());
+    const headers = await bearer({ region });
+    const weak = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/v1/org-units/${unit.id}`,
+      headers: { ...headers, 'if-match': `W/"${unit.version}"` },
+      payload: { name: 'changed' },
+    });
+    expect(weak.statusCode, weak.body).toBe(412);
+    expect(problemOf(weak).code).toBe('version_conflict');
+    const strong = await ctx.app.inject({
+      method: 'PATCH',
+      url: `/v1/org-units/${unit.id}`,
+      headers: { ...headers, 'if-match': `"${unit.version}"` },
+      payload: { name: 'changed' },
+    });
+    expect(strong.statusCode, strong.body).toBe(200);
+  });
+});
+
+describe('ETags', () => {
+  it('change when an officer’s summary does (a credential added): no stale 304', async () => {
+    const region = '410302';
+    const { officer } = await seedOfficer(ctx.app, region, 'E', { credential: false });
+    const headers = await bearer({ region });
+    const url = `/v1/officers/${officer.id}`;
+    const before = await ctx.app.inject({ method: 'GET', url, headers });
+    const tag = before.headers['etag'] as string;
+    expect(tag).toMatch(new RegExp(`^"${officer.version}-[A-Za-z0-9_-]+"$`));
+    expect((await ctx.app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': tag } })).statusCode).toBe(304);
+    expect((await ctx.app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': `W/${tag}` } })).statusCode).toBe(304);
+
+    await put(ctx.app, 'credentials', region, 'E-C', aCredential({ officerId: officer.id }));
+    const after = await ctx.app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': tag } });
+    expect(after.statusCode).toBe(200);
+    expect(after.json().version).toBe(officer.version);
+    expect(after.json().summary.holdsValidCredential).toBe(true);
+    expect(after.headers['etag']).not.toBe(tag);
+
+    // Either form of the tag names the writable state: the old one still allows a write of this version.
+    const write = await ctx.app.inject({
+      method: 'PATCH',
+      url,
+      headers: { ...headers, 'if-match': tag },
+      payload: { position: '副中队长' },
+    });
+    expect(write.statusCode, write.body).toBe(200);
+    expect(write.headers['etag']).toMatch(new RegExp(`^"${officer.version + 1}-`));
+  });
+
+  it('stay "<version>" for a record that embeds nothing derived', async () => {
+    const unit = await ctx.app.inject({
+      method: 'PUT',
+      url: '/v1/org-units/external/410303/PLAIN',
+      headers: await bearer({ region: '410303' }),
+      payload: anOrgUnit(),
+    });
+    expect(unit.headers['etag']).toBe('"1"');
+  });
+});
+
+describe('unknown query parameters', () => {
+  it('are 400 naming them, on lists, reads, the feed and the audit log', async () => {
+    const region = '410304';
+    const headers = await bearer({ region });
+    const unit = await put(ctx.app, 'org-units', region, 'Q', anOrgUnit());
+    const cases: [string, string][] = [
+      ['/v1/officers?employment_status=active', 'employment_status'],
+      [`/v1/org-units/${unit.id}?expand=all`, 'expand'],
+      ['/v1/audit?page=2', 'page'],
+    ];
+    for (const [url, name] of cases) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers });
+      expect(res.statusCode, url).toBe(400);
+      const problem = problemOf(res);
+      expect(problem.code).toBe('validation_failed');
+      expect(problem.errors).toEqual([expect.objectContaining({ path: `/${name}`, in: 'query' })]);
+      expect(problem.errors![0]!.message).toContain(name);
+    }
+    const feed = await ctx.app.inject({ method: 'GET', url: '/v1/changes?cursor=abc', headers });
+    expect(feed.statusCode).toBe(400);
+    expect(problemOf(feed).errors![0]!.message).toMatch(/after/);
+  });
+
+  it('known ones still work', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/v1/officers?employmentStatus=active&limit=5', headers: await bearer({ region: '410304' }) });
+    expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('JWT typ', () => {
+  const sign = (typ: string | undefined) =>
+    new SignJWT({ scope: 'records:read', region: '410305', client_id: 'c' })
+      .setProtectedHeader(typ ? { alg: 'HS256', typ } : { alg: 'HS256' })
+      .setSubject('s')
+      .setIssuer(testConfig.JWT_ISSUER)
+      .setAudience(testConfig.JWT_AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+
+  it.each(['id_token', 'JWT', 'dpop+jwt', undefined])('typ %s is 401 by default', async (typ) => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/v1/org-units', headers: { authorization: `Bearer ${await sign(typ)}` } });
+    expect(res.statusCode).toBe(401);
+    expect(problemOf(res).detail).toMatch(/typ/);
+  });
+
+  it.each(['at+jwt', 'application/at+jwt', 'AT+JWT'])('typ %s is accepted', async (typ) => {
+    const res = await ctx.app.inject({ method: 'GET', url: '/v1/org-units', headers: { authorization: `Bearer ${await sign(typ)}` } });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('JWT_ALLOWED_TYPES widens the list for providers that send "JWT"', async () => {
+    const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, PII_ENCRYPTION_KEY: testConfig.PII_ENCRYPTION_KEY, JWT_ALLOWED_TYPES: 'at+jwt, JWT' });
+    expect(config.JWT_ALLOWED_TYPES).toEqual(['at+jwt', 'jwt']);
+    const verifier = await createTokenVerifier({
+      keys: { kind: 'secret', secret: TEST_JWT_SECRET },
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      allowedTypes: config.JWT_ALLOWED_TYPES,
+    });
+    await expect(verifier.verify(await sign('JWT'))).resolves.toMatchObject({ region: '410305' });
+    await expect(verifier.verify(await sign('id_token'))).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('request ids and HEAD in the audit log', () => {
+  it('an invalid x-request-id is replaced before it reaches the audit log', async () => {
+    const region = '410306';
+    const bad = 'evil id\twith spaces<script>'.padEnd(60, 'x');
+    const tooLong = 'a'.repeat(129);
+    for (const given of [bad, tooLong]) {
+      const res = await ctx.app.inject({
+        method: 'PUT',
+        url: `/v1/org-units/external/${region}/RID-${given.length}`,
+        headers: { ...(await bearer({ region })), 'x-request-id': given },
+        payload: anOrgUnit(),
+      });
+      expect(res.statusCode).toBe(201);
+      expect(res.headers['x-request-id']).not.toBe(given);
+    }
+    const good = await ctx.app.inject({
+      method: 'PUT',
+      url: `/v1/org-units/external/${region}/RID-OK`,
+      headers: { ...(await bearer({ region })), 'x-request-id': 'sync-2024.07:batch_1' },
+      payload: anOrgUnit(),
+    });
+    expect(good.headers['x-request-id']).toBe('sync-2024.07:batch_1');
+    const entries = await auditEntries(ctx.app, await bearer({ region }), { regionCode: region });
+    const ids = entries.map((e) => e.requestId);
+    expect(ids).toContain('sync-2024.07:batch_1');
+    expect(ids).not.toContain(bad);
+    expect(ids).not.toContain(tooLong);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+  });
+
+  it('HEAD with pii:read writes no read_pii audit row; GET does', async () => {
+    const region = '410307';
+    const { officer } = await seedOfficer(ctx.app, region, 'H', { credential: false });
+    const headers = await bearer({ region });
+    const reads = async () => (await auditEntries(ctx.app, headers, { regionCode: region, op: 'read_pii' })).length;
+    // Seeding with a pii:read token audited the write responses; count from here.
+    const before = await reads();
+    const head = await ctx.app.inject({ method: 'HEAD', url: `/v1/officers/${officer.id}`, headers });
+    expect(head.statusCode).toBe(200);
+    const headList = await ctx.app.inject({ method: 'HEAD', url: `/v1/officers?regionCode=${region}`, headers });
+    expect(headList.statusCode).toBe(200);
+    expect(await reads()).toBe(before);
+    const get = await ctx.app.inject({ method: 'GET', url: `/v1/officers/${officer.id}`, headers });
+    expect(get.statusCode).toBe(200);
+    expect(get.headers['etag']).toBe(head.headers['etag']);
+    expect(await reads()).toBe(before + 1);
+  });
+});
+
+describe('log redaction of personal query parameters', () => {
+  it.each([
+    '/v1/officers?%69dCardNumber=VALUE',
+    '/v1/officers?idcardnumber=VALUE',
+    '/v1/officers?IDCARDNUMBER=VALUE&limit=5',
+    '/v1/officers?limit=5&%70hone=VALUE',
+    '/v1/officers?id%43ard%4Eumber=VALUE#x',
+    '/v1/officers?%ZZ=VALUE',
+  ])('%s', (url) => {
+    expect(redactUrl(url)).not.toContain('VALUE');
+  });
+
+  it('keeps other parameters readable', () => {
+    expect(redactUrl('/v1/officers?limit=5&namePrefix=%E5%BC%A0&idCardNumber=1')).toBe(
+      '/v1/officers?limit=5&namePrefix=%E5%BC%A0&idCardNumber=[redacted]',
+    );
+  });
+
+  it('applies to the logged request line', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: testConfig,
+      database: ctx.database,
+      logger: { ...(loggerOptions({ LOG_LEVEL: 'info' }) as object), stream },
+    });
+    try {
+      const identity = anIdentity();
+      await app.inject({ method: 'GET', url: `/v1/officers?%69dCardNumber=${identity.idCardNumber}`, headers: await bearer({ region: '410308' }) });
+      const log = lines.join('');
+      expect(log).toContain('[redacted]');
+      expect(log).not.toContain(identity.idCardNumber);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('errors from the HTTP parser', () => {
+  let app: App;
+  let port: number;
+  beforeAll(async () => {
+    // A second app on this file's database, listening: the parser errors happen before Fastify's inject.
+    app = await buildApp({ config: testConfig, database: ctx.database });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  function raw(path: string, headers: Record<string, string>) {
+    return new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('headers too large: 431 as problem+json', async () => {
+    const res = await raw('/healthz', { 'x-padding': 'x'.repeat(20_000) });
+    expect(res.status).toBe(431);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 431, code: 'headers_too_large' });
+  });
+
+  it('a request line too long: 414 as problem+json', async () => {
+    const res = await raw(`/healthz?${'q'.repeat(20_000)}`, {});
+    expect(res.status).toBe(414);
+    expect(res.type).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body)).toMatchObject({ status: 414, code: 'uri_too_long' });
+  });
+});
