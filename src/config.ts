@@ -5,7 +5,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 
-/** One schema for the whole environment (DESIGN §8). No secret has a default. */
+/** One schema for the whole environment (README, Configuration). No secret has a default. */
 export const ConfigSchema = z
   .object({
     PORT: z.preprocess(
