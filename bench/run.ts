@@ -150,7 +150,7 @@ async function bench(cleanup: Cleanup) {
   const url = withDatabase(params.adminUrl, dbName);
   const secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), PII_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
   // Children inherit the shell's environment: blank out other key sources so they cannot clash with JWT_SECRET.
-  const env = { DATABASE_URL: url, ...secrets, JWT_JWKS_URL: '', JWT_PUBLIC_KEY_FILE: '', JWT_ALGORITHM: '', LOG_LEVEL: 'silent', DB_POOL_MAX: '10' };
+  const env = { DATABASE_URL: url, ...secrets, JWT_JWKS_URL: '', JWT_PUBLIC_KEY_FILE: '', JWT_ALGORITHM: '', LOG_LEVEL: 'silent', DB_POOL_MAX: '10', RATE_LIMIT_MAX: '1000000000' };
   const config = loadConfig(env);
   const cipher = createPiiCipher(secrets.PII_ENCRYPTION_KEY);
   const token = await mintToken({

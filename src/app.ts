@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
-import type { Config } from './config.js';
+import { publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
+import { httpConventionsPlugin } from './plugins/http-conventions.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin } from './plugins/problem.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
@@ -17,6 +18,7 @@ import { collectionRoutes } from './records/routes.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
+import { discoveryRoutes } from './routes/discovery.js';
 import { healthRoutes } from './routes/health.js';
 import { createPiiCipher } from './security/pii.js';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from './security/tokens.js';
@@ -43,6 +45,9 @@ export function keySourceFrom(config: Config): KeySource {
   throw new Error('No JWT key configured: set JWT_SECRET, JWT_JWKS_URL or JWT_PUBLIC_KEY_FILE');
 }
 
+/** Body limit of every route but the batch. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the whole app on a given database. Never listens and reads no environment. */
@@ -65,7 +70,7 @@ export async function buildApp(options: BuildAppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
     // 1 MiB for ordinary requests; the batch route raises its own limit.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // false: with a header name Fastify takes any value as the id and never calls genReqId, which checks it.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -89,7 +94,11 @@ export async function buildApp(options: BuildAppOptions) {
   // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.
   await app.register(hostileInputPlugin);
   await app.register(authPlugin, { verifier });
-  await app.register(openApiPlugin, { version: SERVICE_VERSION, collections });
+  await app.register(httpConventionsPlugin, { config });
+  const baseUrl = publicBaseUrl(config);
+  await app.register(openApiPlugin, { version: SERVICE_VERSION, collections, serverUrl: baseUrl });
+
+  await app.register(discoveryRoutes, { collections, verifier, version: SERVICE_VERSION, baseUrl, config, bodyLimit: BODY_LIMIT_BYTES });
 
   await app.register(healthRoutes, { database });
   for (const definition of collections) {

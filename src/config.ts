@@ -8,7 +8,7 @@ const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const milliseconds = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(100).default(fallback));
 
-/** One schema for the whole environment (DESIGN §8). No secret has a default. */
+/** One schema for the whole environment (README, Configuration). No secret has a default. */
 export const ConfigSchema = z
   .object({
     PORT: z.preprocess(
@@ -57,6 +57,23 @@ export const ConfigSchema = z
     HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(72_000),
     HTTP_MAX_REQUESTS_PER_SOCKET: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
     HTTP_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2000)),
+    PUBLIC_BASE_URL: z.preprocess(
+      emptyAsUndefined,
+      z
+        .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+        .transform((v) => v.replace(/\/+$/, ''))
+        .optional(),
+    ),
+    CORS_ORIGINS: z.preprocess(
+      emptyAsUndefined,
+      z
+        .string()
+        .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+        .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each origin must be an http(s) URL' })))
+        .default([]),
+    ),
+    RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(600)),
+    RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(60)),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;
@@ -90,6 +107,13 @@ export const ConfigSchema = z
   });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** The URL clients reach the service at: PUBLIC_BASE_URL, else the listen address (a wildcard host as 127.0.0.1). */
+export function publicBaseUrl(config: Pick<Config, 'PUBLIC_BASE_URL' | 'HOST' | 'PORT'>): string {
+  if (config.PUBLIC_BASE_URL) return config.PUBLIC_BASE_URL;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.PORT}`;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

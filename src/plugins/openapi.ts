@@ -6,10 +6,13 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
 import type { CollectionDefinition } from '../records/definition.js';
+import { completeContract, type OpenApiDocument } from './openapi-contract.js';
 
 export interface OpenApiOptions {
   version: string;
   collections: readonly CollectionDefinition[];
+  /** Absolute URL the service is reached at (PUBLIC_BASE_URL, else the listen address). */
+  serverUrl: string;
 }
 
 type Io = 'input' | 'output';
@@ -77,9 +80,12 @@ export function createSchemaTransforms() {
       }
       // A response of z.undefined() has no body: @fastify/swagger leaves out `content` for type null.
       if (io === 'output' && def.type === 'undefined') ctx.jsonSchema['type'] = 'null';
-      // z.number().int() adds the safe-integer range as bounds: noise, not a constraint of this API.
-      if (ctx.jsonSchema['minimum'] === Number.MIN_SAFE_INTEGER) delete ctx.jsonSchema['minimum'];
-      if (ctx.jsonSchema['maximum'] === Number.MAX_SAFE_INTEGER) delete ctx.jsonSchema['maximum'];
+      // z.number().int() bounds integers to the safe range, which fits int64; narrower bounds may fit int32.
+      if (ctx.jsonSchema['type'] === 'integer' && !ctx.jsonSchema['format']) {
+        const { minimum, maximum } = ctx.jsonSchema as { minimum?: number; maximum?: number };
+        const int32 = minimum !== undefined && maximum !== undefined && minimum >= -(2 ** 31) && maximum <= 2 ** 31 - 1;
+        ctx.jsonSchema['format'] = int32 ? 'int32' : 'int64';
+      }
     };
   }
 
@@ -231,12 +237,15 @@ export const openApiPlugin = fp(
         info: {
           title: 'Officer Registry',
           version: options.version,
-          description:
-            'Records of city-management law-enforcement personnel 城市管理执法人员管理信息子系统: officers, credentials, cases, post status, equipment, assistants and training, synced by each city platform. Errors are RFC 9457 problems with a stable `code`.',
+          description: [
+            `Records of city-management law-enforcement personnel 城市管理执法人员管理信息子系统, synced by each city platform: ${options.collections.map((c) => `\`${c.name}\` (${c.description})`).join(', ')}.`,
+            'Every collection answers the same verbs, including an idempotent upsert by the caller’s own key; `POST /v1/batch` writes up to 1000 operations and `GET /v1/changes` is the change feed. `GET /v1` describes the limits and what a token may do.',
+            'Errors are RFC 9457 problems with a stable `code`. A known path asked with a method it does not answer gets 405 with `Allow`. Requests are rate-limited per client (`RateLimit-*` headers, 429 with `Retry-After`); responses are `Cache-Control: no-store`.',
+          ].join('\n\n'),
           contact: { name: 'Officer Registry maintainers' },
           license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
         },
-        servers: [{ url: '/', description: 'This service' }],
+        servers: [{ url: options.serverUrl, description: 'This service: PUBLIC_BASE_URL in production, the listen address (local) by default' }],
         tags: [
           ...options.collections.map((c) => ({ name: c.tag, description: c.description })),
           { name: 'sync', description: 'Batch upserts and the change feed 数据同步' },
@@ -249,15 +258,17 @@ export const openApiPlugin = fp(
               type: 'http',
               scheme: 'bearer',
               bearerFormat: 'JWT',
-              description: 'Access token with `scope` (space-separated) and `region` (GB/T 2260) claims',
+              description:
+                'Access token (RFC 9068 shape) with `scope` (space-separated) and `region` (GB/T 2260) claims; `iss`, `aud` and `exp` are checked and the algorithm is pinned, as RFC8725 (JWT best current practices) recommends',
             },
           },
         },
       },
       transform,
-      transformObject,
+      transformObject: (documentObject) => completeContract(transformObject(documentObject) as OpenApiDocument, options.collections),
     });
-    await app.register(swaggerUi, { routePrefix: '/docs' });
+    // Swagger UI needs scripts and styles: its pages get their own CSP instead of the API's `default-src 'none'`.
+    await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   },
   { name: 'openapi', dependencies: ['problem'] },

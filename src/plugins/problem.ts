@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, fromDatabaseError, type FieldError } from '../errors.js';
 import { loggableError } from '../logger.js';
+import { RouteTable } from './route-table.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -39,7 +40,7 @@ function fromValidation(error: FastifyError): AppError {
 }
 
 /** Maps anything thrown in a request to an AppError: ours, Fastify's, the database's, or an unexpected one. */
-export function toAppError(error: unknown): AppError {
+export function toAppError(error: unknown, route?: { bodyLimit?: number | undefined }): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError) || Array.isArray(fastifyError.validation)) return fromValidation(fastifyError);
@@ -50,7 +51,9 @@ export function toAppError(error: unknown): AppError {
       return new AppError(400, 'malformed_json', 'Malformed JSON', { detail: 'The request body is not valid JSON.' });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError(413, 'payload_too_large', 'Payload too large', {
-        detail: 'The request body exceeds the size limit; split the batch.',
+        detail: route?.bodyLimit
+          ? `The request body is larger than this route accepts (${route.bodyLimit} bytes).`
+          : 'The request body is larger than this route accepts.',
       });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_TYPE':
@@ -84,7 +87,7 @@ export async function sendProblem(request: FastifyRequest, reply: FastifyReply, 
 export const problemPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error, request, reply) => {
-      const appError = toAppError(error);
+      const appError = toAppError(error, { bodyLimit: request.routeOptions.bodyLimit });
       if (appError.status >= 500) {
         const serialization = error instanceof Error && isResponseSerializationError(error as FastifyError & { method: string });
         request.log.error({ err: loggableError(error), serialization }, appError.code);
@@ -93,13 +96,23 @@ export const problemPlugin = fp(
       }
       return sendProblem(request, reply, appError);
     });
-    app.setNotFoundHandler(async (request, reply) =>
-      sendProblem(
-        request,
-        reply,
-        new AppError(404, 'not_found', 'Not found', { detail: `No route ${request.method} ${request.url.split('?')[0]}.` }),
-      ),
-    );
+    const routes = new RouteTable();
+    app.addHook('onRoute', (route) => routes.add(route.url, route.method));
+    app.setNotFoundHandler(async (request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      const allowed = routes.allowed(path);
+      if (allowed.length > 0) {
+        return sendProblem(
+          request,
+          reply,
+          new AppError(405, 'method_not_allowed', 'Method not allowed', {
+            detail: `${path} answers ${allowed.join(', ')}, not ${request.method}.`,
+            headers: { allow: allowed.join(', ') },
+          }),
+        );
+      }
+      return sendProblem(request, reply, new AppError(404, 'not_found', 'Not found', { detail: `No route ${request.method} ${path}.` }));
+    });
   },
   { name: 'problem' },
 );

@@ -42,8 +42,8 @@ function refInputShape(ref: RefSpec): z.ZodRawShape {
 function refOutputShape(ref: RefSpec): z.ZodRawShape {
   if (ref.many) {
     return {
-      [ref.field]: z.array(z.uuid()).describe(ref.description),
-      [ref.externalField]: z.array(z.string().nullable()).describe(`${ref.description} — the caller's keys`),
+      [ref.field]: z.array(z.uuid()).max(50).describe(ref.description),
+      [ref.externalField]: z.array(z.string().nullable()).max(50).describe(`${ref.description} — the caller's keys`),
     };
   }
   return {
@@ -118,7 +118,7 @@ function makeCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
 
   const page = z
     .object({
-      items: z.array(record),
+      items: z.array(record).max(500),
       nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
     })
     .meta({ id: `${def.singular}Page` });

@@ -28,7 +28,7 @@ const AuditEntry = z
   .meta({ id: 'AuditEntry' });
 
 const AuditPage = z
-  .object({ items: z.array(AuditEntry), nextCursor: z.string().nullable() })
+  .object({ items: z.array(AuditEntry).max(500), nextCursor: z.string().nullable() })
   .meta({ id: 'AuditPage' });
 
 export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async (app, { database }) => {

@@ -21,7 +21,7 @@ const BatchResult = z
   })
   .meta({ id: 'BatchResult' });
 
-const BatchResponse = z.object({ results: z.array(BatchResult) }).meta({ id: 'BatchResponse' });
+const BatchResponse = z.object({ results: z.array(BatchResult).max(MAX_BATCH_OPERATIONS) }).meta({ id: 'BatchResponse' });
 
 interface Operation {
   op: 'upsert' | 'delete';

@@ -35,7 +35,7 @@ const ChangeItem = z
 
 const ChangePage = z
   .object({
-    items: z.array(ChangeItem),
+    items: z.array(ChangeItem).max(1000),
     nextCursor: z.string().describe('Pass as `after` to continue; unchanged when there was nothing new'),
   })
   .meta({ id: 'ChangePage' });

@@ -121,7 +121,7 @@ describe('problem details (RFC 9457)', () => {
     for (const [method, url] of [
       ['GET', '/v1/nothing-here'],
       ['GET', '/v1/org-unit'],
-      ['DELETE', '/v1/org-units'],
+      ['DELETE', '/v1/org-unit'], // a wrong method on a known path is 405: http-conventions.test.ts
       ['GET', '/'],
     ] as const) {
       expectProblem(await ctx.app.inject({ method, url, headers }), 404, 'not_found');

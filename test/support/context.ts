@@ -15,6 +15,8 @@ export const testConfig: Config = loadConfig({
   JWT_SECRET: TEST_JWT_SECRET,
   PII_ENCRYPTION_KEY: TEST_PII_KEY,
   LOG_LEVEL: 'silent',
+  // High enough that no suite is throttled; the rate-limit tests lower it for their own app.
+  RATE_LIMIT_MAX: '1000000',
 });
 
 export const ALL_SCOPES = 'records:read records:write pii:read stats:read audit:read';
