@@ -1,10 +1,12 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import type { Db } from '../db/client.js';
 import type { officers } from '../db/schema/index.js';
 import { describeCodes, GENDER, GENDER_CODES } from '../domain/code-tables.js';
 import { checkIdCardNumber, sexFromIdCard, type IdCardCheck } from '../domain/id-card.js';
 import { ruleViolation } from '../errors.js';
-import type { UniqueRule } from '../records/definition.js';
+import type { Candidate, RecordTable, UniqueRule } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 
 // What every kind of person on record (officers now, assistants later) shares: identity fields and their rules.
@@ -72,17 +74,54 @@ export function checkIdentity(person: { idCardNumber: unknown; gender: unknown; 
  * one). Checked through the blind index, so the message never repeats the number. Like every `unique`
  * rule it is a check, not a constraint: two transactions writing the same number at the same instant can
  * both pass; a shared identity table with a partial unique index closes that once assistants exist.
+ * `who` names the kind of person (officer by default) and `activeWhen` which stored rows count as active.
  */
-export function activeIdCardNumberUnique(table: typeof officers): UniqueRule {
+export function activeIdCardNumberUnique(
+  table: { idCardNumberHash: PgColumn },
+  kind: { who: string; statusField: string; statusColumn: PgColumn; active: readonly string[] } = {
+    who: 'officer',
+    statusField: 'employmentStatus',
+    statusColumn: (table as typeof officers).employmentStatus,
+    active: ['active'],
+  },
+): UniqueRule {
   return {
     key: (candidate, ctx) =>
-      candidate['employmentStatus'] === 'active' ? ctx.blindIndex(String(candidate['idCardNumber'])) : null,
+      kind.active.includes(String(candidate[kind.statusField])) ? ctx.blindIndex(String(candidate['idCardNumber'])) : null,
     column: table.idCardNumberHash,
-    appliesTo: () => eq(table.employmentStatus, 'active'),
+    appliesTo: () => inArray(kind.statusColumn, [...kind.active]),
     path: '/idCardNumber',
     message: (holder) =>
       holder
-        ? 'Another active officer already has this ID number; a person can be active only once. End the other record (e.g. employmentStatus transferred) or correct the number.'
-        : 'An earlier record in this batch is an active officer with the same ID number; a person can be active only once.',
+        ? `Another active ${kind.who} already has this ID number; a person can be active only once. End the other record (e.g. ${kind.statusField} ${kind.who === 'officer' ? 'transferred' : 'dismissed'}) or correct the number.`
+        : `An earlier record in this batch is an active ${kind.who} with the same ID number; a person can be active only once.`,
   };
 }
+
+/**
+ * The other half of the one ID-number namespace (DESIGN §6: a person is active in one role at a time):
+ * an active officer may not share the number of an active assistant, and the other way round. `table`
+ * is the *other* kind's table. Reads only through the blind index and never says where the holder is.
+ */
+export async function assertNotActiveElsewhere(
+  tx: Db,
+  candidate: Candidate,
+  other: { table: PersonTable; statusColumn: PgColumn; active: readonly string[]; who: string },
+  blindIndex: (value: string) => string,
+) {
+  const hash = blindIndex(String(candidate['idCardNumber']));
+  const [hit] = await tx
+    .select({ id: other.table.id })
+    .from(other.table)
+    .where(and(eq(other.table.idCardNumberHash, hash), isNull(other.table.deletedAt), inArray(other.statusColumn, [...other.active])))
+    .limit(1)
+    .for('share');
+  if (hit) {
+    throw ruleViolation(
+      '/idCardNumber',
+      `This ID number belongs to an active ${other.who}; a person is active in one role at a time (officer or assistant). End the other role first or correct the number.`,
+    );
+  }
+}
+
+type PersonTable = RecordTable & { idCardNumberHash: PgColumn };

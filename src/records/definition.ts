@@ -91,6 +91,8 @@ export interface UniqueRule {
 export interface ReadContext {
   db: Db;
   today: string;
+  /** The caller: embedded records outside its regions must be left out. */
+  principal: Principal;
 }
 
 export interface CollectionDefinition {
