@@ -1,13 +1,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { equipment, equipmentAllocations } from '../db/schema/index.js';
+import { EQUIPMENT_CATEGORIES } from '../domain/equipment-quotas.js';
 import { ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { lockRowsForShare } from './locks.js';
 
-export const EQUIPMENT_CATEGORIES = ['vehicle', 'body_camera', 'handheld_terminal', 'radio', 'uniform', 'protective', 'other'] as const;
 export const EQUIPMENT_STATUSES = ['in_service', 'maintenance', 'retired', 'lost'] as const;
-export type EquipmentCategory = (typeof EQUIPMENT_CATEGORIES)[number];
 
 export const EquipmentCategory = z
   .enum(EQUIPMENT_CATEGORIES)
