@@ -126,13 +126,13 @@ export const assistantsCollection = defineCollection({
   async rules(candidate, ctx) {
     checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
     if (!ACTIVE_ASSISTANT_STATUSES.includes(candidate['status'] as never)) return;
-    // One ID-number namespace: not also an active officer.
-    await assertNotActiveElsewhere(
-      ctx.tx,
-      candidate,
-      { table: officers, statusColumn: officers.employmentStatus, active: ['active'], who: 'officer' },
-      ctx.blindIndex,
-    );
+    // One ID-number namespace: not also an active officer (skipped when already in service with the same number).
+    const stillInService =
+      ACTIVE_ASSISTANT_STATUSES.includes(ctx.previous?.['status'] as never) &&
+      ctx.previous?.['idCardNumberHash'] === ctx.blindIndex(String(candidate['idCardNumber']));
+    if (!stillInService) {
+      await assertNotActiveElsewhere(ctx.tx, candidate, activeOfficers, ctx.blindIndex);
+    }
     const supervisor = await lockLiveForShare(ctx.tx, officers, String(candidate['supervisingOfficerId']));
     if (supervisor && supervisor['employmentStatus'] !== 'active') {
       throw ruleViolation(
@@ -142,6 +142,8 @@ export const assistantsCollection = defineCollection({
     }
   },
 });
+
+const activeOfficers = { table: officers, statusColumn: officers.employmentStatus, active: ['active'], who: 'officer' };
 
 /** For officers' rule: the assistant statuses that count as active in the shared ID-number namespace. */
 export const activeAssistants = { table: assistants, statusColumn: assistants.status, active: ACTIVE_ASSISTANT_STATUSES, who: 'assistant' };

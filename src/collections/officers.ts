@@ -251,8 +251,14 @@ export const officersCollection = defineCollection({
   unique: [activeIdCardNumberUnique(officers)],
   async rules(candidate, ctx) {
     checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
-    // One ID-number namespace with assistants: not also an active assistant.
-    if (candidate['employmentStatus'] === 'active') await assertNotActiveElsewhere(ctx.tx, candidate, activeAssistants, ctx.blindIndex);
+    // One ID-number namespace with assistants: not also an active assistant. One query per record until the
+    // namespace is one constraint; an officer that was already active with the same number needs none (the
+    // assistants' rule refused the other side then).
+    const stillActive =
+      ctx.previous?.['employmentStatus'] === 'active' && ctx.previous['idCardNumberHash'] === ctx.blindIndex(String(candidate['idCardNumber']));
+    if (candidate['employmentStatus'] === 'active' && !stillActive) {
+      await assertNotActiveElsewhere(ctx.tx, candidate, activeAssistants, ctx.blindIndex);
+    }
     // The other side of the credential rule: turning an officer into contract staff while a credential is held.
     if (candidate['staffingType'] === 'contract' && candidate.id && ctx.previous?.['staffingType'] !== 'contract') {
       const [held] = await ctx.tx
