@@ -4,6 +4,7 @@
 //       record a create, vs raw `INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE` of the same rows in chunks
 //       of 1000 into a twin table (see baseline-insert.ts for what the baseline includes); then the same records
 //       with every one changed, vs raw `UPDATE … FROM unnest(…)`. Target ratio ≥ 0.5 for both.
+//   (c) batch upsert of as many post statuses (持证上岗 reads the officer and its credentials) beside (a)'s officers.
 //   (b) GET /v1/officers/{id} and GET /v1/officers?regionCode=410100&employmentStatus=active&limit=50 under
 //       autocannon (10 connections, no pipelining) vs a minimal Fastify app doing the same queries with raw `pg`
 //       prepared statements (baseline-server.ts). Target ratio ≥ 0.8 for requests/s and p99.
@@ -27,7 +28,7 @@ import { writeDataset } from '../src/cli/seed.js';
 import { loadConfig } from '../src/config.js';
 import { openPostgres } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
-import { todayInShanghai } from '../src/domain/dates.js';
+import { addDays, todayInShanghai } from '../src/domain/dates.js';
 import { demoDataset, demoOrgUnits, officerOps, type UpsertOperation } from '../src/demo/generator.js';
 import { createPiiCipher } from '../src/security/pii.js';
 import { mintToken } from '../src/security/tokens.js';
@@ -206,6 +207,7 @@ async function bench(cleanup: Cleanup) {
   process.stdout.write(`app on 127.0.0.1:${appServer.port} (pid ${appServer.pid}), baseline on 127.0.0.1:${baselineServer.port} (pid ${baselineServer.pid})\n`);
 
   const write = params.only === 'read' ? undefined : await writeScenario(pool, appServer, authorization, cipher);
+  const postStatuses = write ? await postStatusScenario(pool, appServer, authorization, write.create.median.apiRecordsPerSecond) : undefined;
   const read = params.only === 'write' ? undefined : await readScenario(pool, appServer, baselineServer, authorization);
 
   // Stop the app first so a CPU profile is complete before it is read.
@@ -230,10 +232,11 @@ async function bench(cleanup: Cleanup) {
     },
     params: { ...params, adminUrl: redactUrl(params.adminUrl), listQuery: LIST_QUERY },
     write,
+    postStatuses,
     read,
     profile,
   };
-  printTable(result.write, result.read);
+  printTable(result.write, result.read, result.postStatuses);
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${startedAt.replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -248,7 +251,7 @@ async function bench(cleanup: Cleanup) {
  * instead of using officers_external_key: 3.7 ms instead of 0.1 ms at 32,000 officers). Outside the timings.
  */
 async function analyze(pool: pg.Pool) {
-  await pool.query(`analyze officers, ${TWIN_TABLE}, credentials, org_units, changes, audit_log`);
+  await pool.query(`analyze officers, ${TWIN_TABLE}, credentials, org_units, post_statuses, changes, audit_log`);
 }
 
 // ---- (a) batch upsert ---------------------------------------------------------------------------
@@ -373,6 +376,77 @@ async function writeScenario(pool: pg.Pool, appServer: ChildServer, authorizatio
       updates,
       `the same records, every one changed (position, rank, phone), through POST /v1/batch, vs raw pg UPDATE … FROM unnest … in chunks of ${params.batchSize} on the twin table`,
     ),
+  };
+}
+
+/**
+ * (c) A batch of post statuses — a collection whose rule (持证上岗) reads two others, the officer and its
+ * credentials, and locks what it reads — beside the officers' batch of (a). The officers of (a)'s first run get a
+ * valid enforcement credential (untimed), then each run writes one status per officer (on duty where credentialed,
+ * off duty for contract staff, a new day per run so every record is a create).
+ */
+async function postStatusScenario(pool: pg.Pool, appServer: ChildServer, authorization: string, officersRecordsPerSecond: number) {
+  const { workplaces } = demoOrgUnits();
+  const officers = officerOps({ seed: params.seed, start: RUN_START, count: params.officers, workplaces });
+  const today = todayInShanghai();
+  const post = async (operations: UpsertOperation[]) => {
+    const started = performance.now();
+    for (let i = 0; i < operations.length; i += params.batchSize) {
+      const res = await fetch(`http://127.0.0.1:${appServer.port}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ atomic: false, operations: operations.slice(i, i + params.batchSize) }),
+        signal: AbortSignal.timeout(120_000),
+      });
+      const { results } = (await res.json()) as { results: { status: number; error?: unknown }[] };
+      const bad = results.find((r) => r.status !== 201);
+      if (bad) throw new Error(`a batch operation answered ${bad.status} instead of 201: ${JSON.stringify(bad.error).slice(0, 500)}`);
+    }
+    return performance.now() - started;
+  };
+  const credentialed = (o: UpsertOperation) => o.data['staffingType'] !== 'contract' && o.data['employmentStatus'] === 'active';
+  process.stdout.write(`
+(c) batch upsert of ${fmt(officers.length)} post statuses: credentials first (untimed)…
+`);
+  await post(
+    officers.filter(credentialed).map((o) => ({
+      op: 'upsert',
+      collection: 'credentials',
+      regionCode: o.regionCode,
+      externalId: `${o.externalId}-BENCH-C`,
+      data: {
+        officerExternalId: o.externalId,
+        credentialNumber: `BENCH${o.regionCode}${o.externalId}`,
+        kind: 'enforcement',
+        issuingAuthority: '河南省人民政府',
+        issuedOn: addDays(today, -365),
+        expiresOn: addDays(today, 1000),
+        status: 'valid',
+      },
+    })),
+  );
+  const runs: { ms: number; recordsPerSecond: number }[] = [];
+  for (let r = 0; r < params.runs; r++) {
+    await analyze(pool);
+    const statuses: UpsertOperation[] = officers.map((o) => ({
+      op: 'upsert',
+      collection: 'post-statuses',
+      regionCode: o.regionCode,
+      externalId: `${o.externalId}-BENCH-PS-${r}`,
+      data: { officerExternalId: o.externalId, status: credentialed(o) ? 'on_duty' : 'off_duty', post: '巡查岗', effectiveFrom: addDays(today, -r) },
+    }));
+    const ms = await post(statuses);
+    runs.push({ ms, recordsPerSecond: (statuses.length * 1000) / ms });
+    process.stdout.write(`  run ${r + 1}: ${fmt(runs[r]!.recordsPerSecond)} records/s (${fmt(ms)} ms wall)\n`);
+  }
+  const recordsPerSecond = median(runs.map((r) => r.recordsPerSecond));
+  return {
+    description: 'POST /v1/batch of post statuses (持证上岗 reads and locks the officer and its credentials) beside the officers batch of (a)',
+    records: officers.length,
+    runs,
+    median: { recordsPerSecond },
+    officersRecordsPerSecond,
+    ratio: recordsPerSecond / officersRecordsPerSecond,
   };
 }
 
@@ -509,8 +583,22 @@ async function readScenario(pool: pg.Pool, appServer: ChildServer, baselineServe
 
 // ---- output -------------------------------------------------------------------------------------
 
-function printTable(write: Awaited<ReturnType<typeof writeScenario>> | undefined, read: Awaited<ReturnType<typeof readScenario>> | undefined) {
+function printTable(
+  write: Awaited<ReturnType<typeof writeScenario>> | undefined,
+  read: Awaited<ReturnType<typeof readScenario>> | undefined,
+  postStatuses?: Awaited<ReturnType<typeof postStatusScenario>>,
+) {
   const rows: string[][] = [];
+  if (postStatuses) {
+    rows.push([
+      `batch upsert ${fmt(postStatuses.records)} post statuses vs officers (records/s)`,
+      fmt(postStatuses.median.recordsPerSecond),
+      fmt(postStatuses.officersRecordsPerSecond),
+      fmt(postStatuses.ratio, 2),
+      '(no target)',
+      '',
+    ]);
+  }
   for (const [what, w] of write ? ([['creates', write.create], ['updates', write.update]] as const) : []) {
     rows.push([
       `batch ${what} of ${fmt(write!.officers)} officers (records/s)`,

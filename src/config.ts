@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_EQUIPMENT_QUOTAS, equipmentQuotasFromJson, EquipmentQuotasError, type EquipmentQuotas } from './domain/equipment-quotas.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -40,6 +42,8 @@ export const ConfigSchema = z
         .optional(),
     ),
     LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
+    /** JSON file of equipment quotas over the documented defaults (src/domain/equipment-quotas.ts). */
+    EQUIPMENT_QUOTAS_FILE: optionalString,
     BODY_LIMIT_BYTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(8 * 1024 * 1024)),
     /** Accepted JWT `typ` headers, comma-separated and compared without case or an `application/` prefix. */
     JWT_ALLOWED_TYPES: z.preprocess(
@@ -106,6 +110,24 @@ export const ConfigSchema = z
     }
   });
 
+/** The equipment quotas in force: the defaults, with EQUIPMENT_QUOTAS_FILE over them when set. */
+export function loadEquipmentQuotas(config: Pick<Config, 'EQUIPMENT_QUOTAS_FILE'>): EquipmentQuotas {
+  const file = config.EQUIPMENT_QUOTAS_FILE;
+  if (!file) return { ...DEFAULT_EQUIPMENT_QUOTAS };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: EQUIPMENT_QUOTAS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return equipmentQuotasFromJson(text);
+  } catch (err) {
+    if (!(err instanceof EquipmentQuotasError)) throw err;
+    throw new ConfigError(`Invalid configuration: EQUIPMENT_QUOTAS_FILE ${file}: ${err.message}`);
+  }
+}
+
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** The URL clients reach the service at: PUBLIC_BASE_URL, else the listen address (a wildcard host as 127.0.0.1). */
@@ -126,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
+  // A bad quota file stops start-up like any bad value, not later when the first figure is computed.
+  loadEquipmentQuotas(parsed.data);
   return Object.freeze(parsed.data);
 }
 

@@ -15,7 +15,21 @@ import { isEntryPoint } from './entry-point.js';
 
 export const SEED_BATCH_SIZE = 1000;
 /** Collections in the order they must be written: each references the one before. */
-export const SEED_PHASES = ['org-units', 'officers', 'credentials'] as const;
+export const SEED_PHASES = [
+  'org-units',
+  'officers',
+  'credentials',
+  'post-statuses',
+  'assistants',
+  'equipment',
+  'equipment-allocations',
+  'trainings',
+  'assessments',
+] as const;
+
+/** The data set's lists the phases write; those beyond org units, officers and credentials may be left out. */
+export type SeedDataset = Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'> &
+  Partial<Pick<DemoDataset, 'postStatuses' | 'assistants' | 'equipment' | 'allocations' | 'trainings' | 'assessments'>>;
 export const SEED_SCOPE = 'records:read records:write';
 
 export interface CollectionCounts {
@@ -87,13 +101,13 @@ export interface WriteDatasetOptions {
 }
 
 /**
- * Writes a data set through POST /v1/batch (non-atomic, at most `batchSize` operations a request): org units, then
- * officers, then credentials. Cross-region parents are filled in as ids once their targets exist. Stops after the
+ * Writes a data set through POST /v1/batch (non-atomic, at most `batchSize` operations a request), one collection
+ * after another in the order of SEED_PHASES (each refers only to those before it). Cross-region parents are filled in as ids once their targets exist. Stops after the
  * batch in which the first operation fails. Writing the same data set again changes nothing.
  */
 export async function writeDataset(
   app: App,
-  dataset: Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'>,
+  dataset: SeedDataset,
   options: WriteDatasetOptions,
 ): Promise<SeedSummary> {
   const batchSize = Math.min(options.batchSize ?? SEED_BATCH_SIZE, SEED_BATCH_SIZE);
@@ -102,6 +116,12 @@ export async function writeDataset(
     'org-units': dataset.orgUnits,
     officers: dataset.officers,
     credentials: dataset.credentials,
+    'post-statuses': dataset.postStatuses ?? [],
+    assistants: dataset.assistants ?? [],
+    equipment: dataset.equipment ?? [],
+    'equipment-allocations': dataset.allocations ?? [],
+    trainings: dataset.trainings ?? [],
+    assessments: dataset.assessments ?? [],
   };
   const links = new Map(dataset.links.map((link) => [keyOf(link.collection, link.regionCode, link.externalId), link]));
   const summary: SeedSummary = { counts: {}, failures: [], skipped: [], written: new Map() };
@@ -191,7 +211,7 @@ function describeFailure(failure: SeedFailure): string {
 const USAGE = `Usage: npm run seed [-- --officers 300] [--seed ${DEFAULT_SEED}]
 
 Writes demo data (Zhengzhou 410100 with districts, Luoyang 410300, Xinxiang 410700: org units, officers,
-credentials) through the API's batch endpoint. Idempotent: running it again changes nothing.
+credentials, post statuses, assistants, equipment and its allocations, trainings, assessments) through the API's batch endpoint. Idempotent: running it again changes nothing.
 With no DATABASE_URL it writes into the embedded database in PGLITE_DIR (default ./data/pglite);
 stop \`npm start\` first: PGlite allows one process per data folder.`;
 
@@ -264,7 +284,7 @@ async function main(argv: string[]): Promise<number> {
     const dataset = demoDataset({ seed, officers, today: todayInShanghai() });
     const where = runtime.embedded ? `embedded database ${config.PGLITE_DIR}` : 'PostgreSQL (DATABASE_URL)';
     process.stdout.write(
-      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials (today ${dataset.today})\n`,
+      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials, ${dataset.assistants.length} assistants, ${dataset.equipment.length} items of equipment and the records about them (today ${dataset.today})\n`,
     );
     const started = performance.now();
     const summary = await writeDataset(app, dataset, { authorization: `Bearer ${token}` });

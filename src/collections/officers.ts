@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, inArray, isNull, like, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { credentials, officers } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import { credentials, officers, postStatuses } from '../db/schema/index.js';
 import {
   describeCodes,
   EDUCATION,
@@ -22,7 +23,10 @@ import {
   effectiveStatusOf,
   validEnforcementCredentialOn,
 } from './credentials.js';
+import { HeldEquipment, heldEquipment } from './held-equipment.js';
 import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
+import { PostStatusCode } from './post-statuses.js';
+import { coverageRange } from '../records/region-scope.js';
 
 export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
 export const STAFFING_TYPES = ['civil_servant', 'civil_servant_managed', 'public_institution', 'contract'] as const;
@@ -78,17 +82,54 @@ const OfficerCredentialSummary = z
   })
   .meta({ id: 'OfficerCredentialSummary' });
 
+const CurrentPostStatus = z
+  .object({
+    id: z.uuid(),
+    status: PostStatusCode,
+    post: z.string().nullable().describe('Post 岗位'),
+    gridCode: z.string().nullable().describe('Grid 网格'),
+    effectiveFrom: CalendarDate.describe('Effective from 生效日期'),
+  })
+  .meta({ id: 'OfficerCurrentPostStatus' });
+
 const OfficerSummary = z
   .object({
     holdsValidCredential: z
       .boolean()
       .describe('持证: holds an enforcement credential with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)'),
     credentials: z.array(OfficerCredentialSummary).describe("The officer's live credentials, latest expiry first"),
-    currentPostStatus: z
-      .null()
-      .describe('Current post status 当前岗位状态 — always null for now: post statuses are not recorded yet'),
+    currentPostStatus: CurrentPostStatus.nullable().describe(
+      'Current post status 当前岗位状态: the latest with effectiveFrom on or before today (Asia/Shanghai); null when none',
+    ),
+    equipment: z.array(HeldEquipment).describe('Equipment the officer holds now (open allocations 装备配置)'),
   })
   .meta({ id: 'OfficerSummary', description: 'Read-only summary 概况, derived when the officer is read' });
+
+/** The latest post status in effect on `today` per officer, within the caller's regions: one statement per page. */
+function currentPostStatuses(db: Db) {
+  return prepared(db, 'officer_current_post_statuses', (handle, name) =>
+    handle
+      .selectDistinctOn([postStatuses.officerId], {
+        officerId: postStatuses.officerId,
+        id: postStatuses.id,
+        status: postStatuses.status,
+        post: postStatuses.post,
+        gridCode: postStatuses.gridCode,
+        effectiveFrom: postStatuses.effectiveFrom,
+      })
+      .from(postStatuses)
+      .where(
+        and(
+          sql`${postStatuses.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
+          lte(postStatuses.effectiveFrom, sql.placeholder('today')),
+          isNull(postStatuses.deletedAt),
+          between(postStatuses.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+        ),
+      )
+      .orderBy(postStatuses.officerId, desc(postStatuses.effectiveFrom))
+      .prepare(name),
+  );
+}
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -151,7 +192,9 @@ export const officersCollection = defineCollection({
   },
   computed: {
     shape: { summary: OfficerSummary },
-    async compute(records, { db, today }) {
+    async compute(records, { db, today, principal }) {
+      const [lo, hi] = coverageRange(principal.region);
+      const ids = records.map((r) => r.id);
       const statement = prepared(db, 'officer_credential_summaries', (handle, name) =>
         handle
           .select({
@@ -164,11 +207,21 @@ export const officersCollection = defineCollection({
             expiresOn: credentials.expiresOn,
           })
           .from(credentials)
-          .where(and(sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`, isNull(credentials.deletedAt)))
+          .where(
+            and(
+              sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
+              isNull(credentials.deletedAt),
+              between(credentials.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+            ),
+          )
           .orderBy(desc(credentials.expiresOn), asc(credentials.id))
           .prepare(name),
       );
-      const rows = await statement.execute({ ids: records.map((r) => r.id) });
+      // One statement each for the page, one after another: a read holds one pooled connection at a time.
+      const rows = await statement.execute({ ids, lo, hi });
+      const statuses = await currentPostStatuses(db).execute({ ids, today, lo, hi });
+      const equipmentHeld = await heldEquipment(db, 'officer', ids, principal);
+      const statusOf = new Map(statuses.map(({ officerId, ...status }) => [officerId, status]));
       const byOfficer = new Map<string, typeof rows>();
       for (const row of rows) {
         const list = byOfficer.get(row.officerId);
@@ -189,7 +242,8 @@ export const officersCollection = defineCollection({
             effectiveStatus: effectiveStatusOf(c.status, c.expiresOn, today),
             expiresOn: c.expiresOn,
           })),
-          currentPostStatus: null,
+          currentPostStatus: statusOf.get(record.id) ?? null,
+          equipment: equipmentHeld.get(record.id) ?? [],
         };
       }
     },

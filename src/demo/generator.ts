@@ -1,4 +1,4 @@
-// Demo and benchmark data: Henan org units, officers and their credentials as POST /v1/batch operations.
+// Demo and benchmark data: Henan org units, officers, credentials and the records about them as POST /v1/batch operations.
 // Pure and deterministic: the same seed (and, for credentials, the same `today`) gives the same operations,
 // byte for byte, on every machine. No I/O, no clock, no Math.random.
 import { makeCreditCode } from '../domain/credit-code.js';
@@ -526,6 +526,333 @@ export function credentialOps(options: CredentialOptions): UpsertOperation[] {
   return out;
 }
 
+// ---- post statuses, assistants, equipment, trainings, assessments ------------------------------------
+
+/** The officer's valid enforcement credential periods, from the generated credential operations. */
+function enforcementPeriods(credentials: readonly UpsertOperation[]): Map<string, { issuedOn: string; expiresOn: string }[]> {
+  const periods = new Map<string, { issuedOn: string; expiresOn: string }[]>();
+  for (const op of credentials) {
+    if (op.data['kind'] !== 'enforcement' || op.data['status'] !== 'valid') continue;
+    const key = `${op.regionCode}/${String(op.data['officerExternalId'])}`;
+    const list = periods.get(key) ?? [];
+    list.push({ issuedOn: String(op.data['issuedOn']), expiresOn: String(op.data['expiresOn']) });
+    periods.set(key, list);
+  }
+  return periods;
+}
+
+const POSTS = ['巡查岗', '巡查岗', '巡查岗', '窗口岗', '督查岗', '值班岗', '综合岗'] as const;
+
+/** An officer's generated record, with where it works. */
+interface Staff {
+  officer: GeneratedOfficer;
+  key: string;
+  regionCode: string;
+  unit: string;
+}
+
+function staffOf(people: readonly GeneratedOfficer[]): Staff[] {
+  return people.map((officer) => ({
+    officer,
+    key: officer.operation.externalId,
+    regionCode: officer.operation.regionCode,
+    unit: String(officer.operation.data['orgUnitExternalId']),
+  }));
+}
+
+export interface PersonnelOptions {
+  seed: Seed;
+  people: readonly GeneratedOfficer[];
+  credentials: readonly UpsertOperation[];
+  workplaces: readonly Workplace[];
+  /** YYYY-MM-DD: statuses, allocations and trainings are placed relative to it. */
+  today: string;
+}
+
+export interface PersonnelOperations {
+  postStatuses: UpsertOperation[];
+  assistants: UpsertOperation[];
+  equipment: UpsertOperation[];
+  allocations: UpsertOperation[];
+  trainings: UpsertOperation[];
+  assessments: UpsertOperation[];
+}
+
+const ASSISTANT_DUTIES = ['publicity', 'patrol', 'information_collection', 'dissuasion'] as const;
+/** Assistants' identities come from the same bijection as officers', far above any officer index. */
+const ASSISTANT_INDEX_BASE = 6_000_000;
+const PLATE_LETTERS: Record<string, string> = { ZZ: 'A', LY: 'C', XX: 'G' };
+
+/**
+ * Everything else the demo needs, consistent with the officers and credentials given:
+ * - post statuses: about 90% of active officers have a current one (most on duty — only those holding a valid
+ *   enforcement credential that day, 持证上岗), some with an earlier one before it;
+ * - assistants per unit at about 0.6 of its active officers, and at 1.3–1.6 in every fifth unit (over the ratio
+ *   of 1, 中发〔2015〕37号), each under an active officer of the unit's region, with duties among the four;
+ * - equipment per unit (vehicles, body cameras, handheld terminals, radios, a few in maintenance, retired or lost),
+ *   some units below the default quotas; in-service cameras and terminals allocated to officers on duty, vehicles to
+ *   squad leaders, radios to assistants, and some returned allocations as history;
+ * - trainings: initial training for officers and assistants (recruits of the last two years often without),
+ *   annual trainings, and provincial training for division-level cadres (about a third not in the last 3 years);
+ * - yearly assessments of assistants.
+ */
+export function personnelOps(options: PersonnelOptions): PersonnelOperations {
+  const { seed, today } = options;
+  const staff = staffOf(options.people);
+  const periods = enforcementPeriods(options.credentials);
+  const holdsOn = (s: Staff, day: string) =>
+    (periods.get(`${s.regionCode}/${s.key}`) ?? []).some((p) => p.issuedOn <= day && day <= p.expiresOn);
+  const active = staff.filter((s) => s.officer.traits.employmentStatus === 'active');
+  const currentYear = Number(today.slice(0, 4));
+
+  // Post statuses.
+  const postStatuses: UpsertOperation[] = [];
+  const onDuty = new Set<string>();
+  for (const s of active) {
+    const rng = createRng(seed, `post-status:${s.officer.traits.index}`);
+    if (!rng.chance(0.9)) continue;
+    const base = s.key.replace('-OFF-', '-PST-');
+    const from = addDays(today, -rng.int(0, 60));
+    const credentialed = holdsOn(s, from);
+    const status = credentialed
+      ? rng.weighted([['on_duty', 78], ['off_duty', 7], ['on_leave', 6], ['training', 5], ['seconded', 4]] as const)
+      : rng.weighted([['off_duty', 50], ['training', 35], ['on_leave', 15]] as const);
+    const grid = `${s.regionCode}-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 40)).padStart(3, '0')}`;
+    if (rng.chance(0.4)) {
+      postStatuses.push({
+        op: 'upsert',
+        collection: 'post-statuses',
+        regionCode: s.regionCode,
+        externalId: `${base}-1`,
+        data: { officerExternalId: s.key, status: 'training', post: '培训', effectiveFrom: addDays(from, -rng.int(20, 200)) },
+      });
+    }
+    const data: Record<string, unknown> = { officerExternalId: s.key, status, effectiveFrom: from };
+    if (status === 'on_duty' || status === 'off_duty') {
+      data['post'] = rng.pick(POSTS);
+      data['gridCode'] = grid;
+    }
+    postStatuses.push({ op: 'upsert', collection: 'post-statuses', regionCode: s.regionCode, externalId: `${base}-2`, data });
+    if (status === 'on_duty') onDuty.add(`${s.regionCode}/${s.key}`);
+  }
+
+  // Assistants, per unit.
+  const assistants: UpsertOperation[] = [];
+  const assistantsInService: { regionCode: string; key: string; unit: string; admittedOn: string }[] = [];
+  let assistantIndex = 0;
+  for (const [u, place] of options.workplaces.entries()) {
+    const here = active.filter((s) => s.unit === place.externalId && s.regionCode === place.regionCode);
+    const supervisors = here.length > 0 ? here : active.filter((s) => s.regionCode === place.regionCode);
+    if (supervisors.length === 0) continue;
+    const rng = createRng(seed, `assistants:${place.regionCode}/${place.externalId}`);
+    const ratio = u % 5 === 2 ? 1.3 + rng.next() * 0.3 : 0.4 + rng.next() * 0.4;
+    const count = Math.max(1, Math.round(Math.max(here.length, 1) * ratio));
+    for (let i = 0; i < count; i++) {
+      const index = assistantIndex++;
+      const arng = createRng(seed, `assistant:${index}`);
+      const gender: '1' | '2' = arng.chance(0.65) ? '1' : '2';
+      const { birthDate, slot } = identitySlot(seed, ASSISTANT_INDEX_BASE + index);
+      const idCardNumber = makeIdCardNumber({ addressCode: place.regionCode, birthDate, sequence: gender === '1' ? slot * 2 + 1 : slot * 2 });
+      let admittedOn = addDays(birthDate, 20 * 365 + arng.int(0, 15 * 365));
+      if (admittedOn > addDays(today, -30)) admittedOn = addDays(today, -arng.int(30, 700));
+      const status = arng.weighted([['active', 80], ['probation', 12], ['dismissed', 8]] as const);
+      const duties = ASSISTANT_DUTIES.filter((d, k) => (k === 1 ? arng.chance(0.9) : arng.chance(0.45)));
+      const key = `${place.keyPrefix}-XG-${String(index + 1).padStart(6, '0')}`;
+      const data: Record<string, unknown> = {
+        name: chineseName(arng, gender),
+        gender,
+        idCardNumber,
+        birthDate,
+        orgUnitExternalId: place.externalId,
+        supervisingOfficerExternalId: arng.pick(supervisors).key,
+        admittedOn,
+        status,
+        duties: duties.length > 0 ? duties : ['patrol'],
+      };
+      if (arng.chance(0.9)) data['phone'] = mobilePhone(arng);
+      assistants.push({ op: 'upsert', collection: 'assistants', regionCode: place.regionCode, externalId: key, data });
+      if (status !== 'dismissed') assistantsInService.push({ regionCode: place.regionCode, key, unit: place.externalId, admittedOn });
+    }
+  }
+
+  // Equipment per unit, and who holds it.
+  const equipment: UpsertOperation[] = [];
+  const allocations: UpsertOperation[] = [];
+  let equipmentIndex = 0;
+  let allocationIndex = 0;
+  const serials = new Map<string, number>();
+  for (const place of options.workplaces) {
+    const here = active.filter((s) => s.unit === place.externalId && s.regionCode === place.regionCode);
+    const people = here.length;
+    const rng = createRng(seed, `equipment:${place.regionCode}/${place.externalId}`);
+    const short = rng.chance(0.25); // some units are below the default quotas
+    const dutyHere = here.filter((s) => onDuty.has(`${s.regionCode}/${s.key}`));
+    const assistantsHere = assistantsInService.filter((a) => a.unit === place.externalId && a.regionCode === place.regionCode);
+    const plan: [EquipmentCategoryCode, number][] = [
+      ['vehicle', Math.max(people > 0 ? 1 : 0, Math.ceil(people / 8) - (short ? 1 : 0))],
+      ['body_camera', Math.max(0, dutyHere.length - (short ? Math.ceil(dutyHere.length / 3) : 0)) + rng.int(0, 2)],
+      ['handheld_terminal', Math.ceil(people / 2)],
+      ['radio', Math.min(assistantsHere.length, 6) + rng.int(0, 2)],
+    ];
+    const holders: Record<EquipmentCategoryCode, { type: 'officer' | 'assistant'; key: string; since: string }[]> = {
+      vehicle: here.filter((s) => s.officer.traits.cadreLevel !== 'none').map((s) => officerHolder(s)),
+      body_camera: dutyHere.map((s) => officerHolder(s)),
+      handheld_terminal: here.map((s) => officerHolder(s)),
+      radio: assistantsHere.map((a) => ({ type: 'assistant' as const, key: a.key, since: a.admittedOn })),
+    };
+    for (const [category, count] of plan) {
+      const queue = [...holders[category]];
+      for (let i = 0; i < count; i++) {
+        const irng = createRng(seed, `item:${equipmentIndex}`);
+        const key = `${place.keyPrefix}-EQ-${String(++equipmentIndex).padStart(6, '0')}`;
+        const n = (serials.get(`${category}|${place.keyPrefix}`) ?? 0) + 1;
+        serials.set(`${category}|${place.keyPrefix}`, n);
+        const status = irng.weighted([['in_service', 90], ['maintenance', 5], ['retired', 4], ['lost', 1]] as const);
+        const [model, serialNumber] = itemIdentity(category, place, n);
+        equipment.push({
+          op: 'upsert',
+          collection: 'equipment',
+          regionCode: place.regionCode,
+          externalId: key,
+          data: { category, model, serialNumber, orgUnitExternalId: place.externalId, status },
+        });
+        const allocate = (holder: { type: 'officer' | 'assistant'; key: string }, allocatedOn: string, returnedOn?: string) => {
+          const data: Record<string, unknown> = { equipmentExternalId: key, holderType: holder.type, holderExternalId: holder.key, allocatedOn };
+          if (returnedOn) data['returnedOn'] = returnedOn;
+          allocations.push({
+            op: 'upsert',
+            collection: 'equipment-allocations',
+            regionCode: place.regionCode,
+            externalId: `${place.keyPrefix}-ALC-${String(++allocationIndex).padStart(6, '0')}`,
+            data,
+          });
+        };
+        // An earlier holder who gave it back: history.
+        const previous = queue.length > 1 && irng.chance(0.2) ? queue[queue.length - 1] : undefined;
+        let returned: string | undefined;
+        if (previous) {
+          const from = addDays(today, -irng.int(500, 900));
+          returned = addDays(from, irng.int(30, 300));
+          allocate(previous, from, returned);
+        }
+        const holder = status === 'in_service' ? queue.shift() : undefined;
+        if (holder) {
+          const earliest = returned ? addDays(returned, 1) : holder.since;
+          const since = addDays(today, -irng.int(5, 400));
+          allocate(holder, since < earliest ? earliest : since);
+        }
+      }
+    }
+  }
+
+  // Trainings.
+  const trainings: UpsertOperation[] = [];
+  const training = (regionCode: string, personType: 'officer' | 'assistant', personKey: string, n: number, t: TrainingPlan) => {
+    const rng = createRng(seed, `training:${personKey}:${n}`);
+    trainings.push({
+      op: 'upsert',
+      collection: 'trainings',
+      regionCode,
+      externalId: `${personKey}-TR-${n}`,
+      data: {
+        personType,
+        personExternalId: personKey,
+        kind: t.kind,
+        title: t.title,
+        organizer: t.organizer,
+        startedOn: t.startedOn,
+        endedOn: addDays(t.startedOn, t.days - 1),
+        hours: t.days * 8,
+        passed: rng.chance(0.96),
+      },
+    });
+  };
+  for (const s of active) {
+    const rng = createRng(seed, `trainings:${s.officer.traits.index}`);
+    const { hireDate, cadreLevel } = s.officer.traits;
+    const city = DEMO_CITIES.find((c) => c.keyPrefix === s.officer.traits.cityKeyPrefix)?.name ?? '';
+    let n = 0;
+    const recruit = hireDate >= addDays(today, -730);
+    const initialOn = addDays(hireDate, rng.int(14, 120));
+    if (initialOn <= addDays(today, -7) && !(recruit && rng.chance(0.5))) {
+      training(s.regionCode, 'officer', s.key, ++n, { kind: 'initial', title: '城市管理执法人员初任培训', organizer: `${city}城市管理局`, startedOn: initialOn, days: 10 });
+    }
+    for (let year = currentYear - 2; year < currentYear; year++) {
+      const startedOn = `${year}-${String(rng.int(3, 11)).padStart(2, '0')}-${String(rng.int(1, 25)).padStart(2, '0')}`;
+      if (startedOn > hireDate && rng.chance(0.75)) {
+        training(s.regionCode, 'officer', s.key, ++n, { kind: 'annual', title: `${year}年度城市管理执法业务培训`, organizer: `${city}城市管理局`, startedOn, days: 3 });
+      }
+    }
+    if (cadreLevel === 'division_or_above') {
+      // One provincial training in 3 years (处级以上); about a third are overdue.
+      const overdue = rng.chance(0.35);
+      const startedOn = addDays(today, overdue ? -rng.int(3 * 365 + 30, 6 * 365) : -rng.int(30, 3 * 365 - 30));
+      if (!(overdue && rng.chance(0.3))) {
+        training(s.regionCode, 'officer', s.key, ++n, { kind: 'provincial', title: '全省城市管理执法队伍处级干部轮训班', organizer: '河南省住房和城乡建设厅', startedOn, days: 5 });
+      }
+    }
+    if (cadreLevel === 'section' && rng.chance(0.3)) {
+      training(s.regionCode, 'officer', s.key, ++n, { kind: 'appointment', title: '中队长任职培训', organizer: `${city}城市管理局`, startedOn: addDays(today, -rng.int(60, 900)), days: 5 });
+    }
+    if (rng.chance(0.08)) {
+      training(s.regionCode, 'officer', s.key, ++n, { kind: 'skills', title: '全省城市管理执法技能比武', organizer: '河南省住房和城乡建设厅', startedOn: addDays(today, -rng.int(60, 500)), days: 2 });
+    }
+  }
+  for (const op of assistants) {
+    if (op.data['status'] === 'dismissed') continue;
+    const rng = createRng(seed, `assistant-training:${op.externalId}`);
+    const startedOn = addDays(String(op.data['admittedOn']), rng.int(3, 30));
+    if (startedOn <= today && rng.chance(0.9)) {
+      training(op.regionCode, 'assistant', op.externalId, 1, { kind: 'initial', title: '协管人员岗前培训', organizer: '所在执法大队', startedOn, days: 3 });
+    }
+  }
+
+  // Yearly assessments of assistants.
+  const assessments: UpsertOperation[] = [];
+  for (const op of assistants) {
+    const rng = createRng(seed, `assessments:${op.externalId}`);
+    const admitted = Number(String(op.data['admittedOn']).slice(0, 4));
+    for (let year = Math.max(admitted + 1, currentYear - 3); year < currentYear; year++) {
+      const result = rng.weighted([['excellent', 15], ['competent', 70], ['basically_competent', 10], ['incompetent', 5]] as const);
+      const data: Record<string, unknown> = { assistantExternalId: op.externalId, period: String(year), result };
+      if (result === 'excellent') data['rewards'] = '通报表扬';
+      if (result === 'incompetent') data['penalties'] = op.data['status'] === 'dismissed' ? '解聘' : '诫勉谈话';
+      assessments.push({ op: 'upsert', collection: 'assessments', regionCode: op.regionCode, externalId: `${op.externalId}-KH-${year}`, data });
+    }
+  }
+
+  return { postStatuses, assistants, equipment, allocations, trainings, assessments };
+}
+
+type EquipmentCategoryCode = 'vehicle' | 'body_camera' | 'handheld_terminal' | 'radio';
+
+interface TrainingPlan {
+  kind: string;
+  title: string;
+  organizer: string;
+  startedOn: string;
+  days: number;
+}
+
+function officerHolder(s: Staff) {
+  return { type: 'officer' as const, key: s.key, since: s.officer.traits.hireDate };
+}
+
+/** Model and serial number of item `n` of a category in a city: plates for vehicles, makers' serials for devices. */
+function itemIdentity(category: EquipmentCategoryCode, place: Workplace, n: number): [string, string] {
+  const nnnn = String(n).padStart(4, '0');
+  switch (category) {
+    case 'vehicle':
+      return ['比亚迪 秦PLUS 执法车', `豫${PLATE_LETTERS[place.keyPrefix] ?? 'A'}·F${nnnn}`];
+    case 'body_camera':
+      return ['DSJ-T8 执法记录仪', `DSJ${place.cityCode}${nnnn}`];
+    case 'handheld_terminal':
+      return ['CG-M5 移动执法终端', `ZD${place.cityCode}${nnnn}`];
+    case 'radio':
+      return ['PD-680 数字对讲机', `DJJ${place.cityCode}${nnnn}`];
+  }
+}
+
 // ---- the demo set -----------------------------------------------------------------------------
 
 export interface DemoDatasetOptions {
@@ -542,6 +869,12 @@ export interface DemoDataset {
   orgUnits: UpsertOperation[];
   officers: UpsertOperation[];
   credentials: UpsertOperation[];
+  postStatuses: UpsertOperation[];
+  assistants: UpsertOperation[];
+  equipment: UpsertOperation[];
+  allocations: UpsertOperation[];
+  trainings: UpsertOperation[];
+  assessments: UpsertOperation[];
   /** References across regions, resolved by the writer (see `CrossRegionLink`). */
   links: CrossRegionLink[];
   /** The generated officers with their traits, in the order of `officers`. */
@@ -550,17 +883,19 @@ export interface DemoDataset {
 
 export const DEFAULT_SEED = 20_240_601;
 
-/** Org units, ~300 officers and their credentials, in the order they must be written. */
+/** Org units, ~300 officers, their credentials and every other record type, in the order they must be written. */
 export function demoDataset(options: DemoDatasetOptions): DemoDataset {
   const seed = options.seed ?? DEFAULT_SEED;
   const units = demoOrgUnits();
   const people = generateOfficers({ seed, count: options.officers ?? 300, workplaces: units.workplaces });
+  const credentials = credentialOps({ seed, officers: people, today: options.today, oneSuspended: true });
   return {
     seed,
     today: options.today,
     orgUnits: units.operations,
     officers: people.map((p) => p.operation),
-    credentials: credentialOps({ seed, officers: people, today: options.today, oneSuspended: true }),
+    credentials,
+    ...personnelOps({ seed, people, credentials, workplaces: units.workplaces, today: options.today }),
     links: units.links,
     people,
   };

@@ -160,6 +160,8 @@ export type UniqueRule<F extends Record<string, unknown> = Record<string, unknow
 export interface ReadContext {
   db: Db;
   today: string;
+  /** The caller: embedded records outside its regions must be left out. */
+  principal: Principal;
 }
 
 /** A database constraint's refusal in words a client can act on (never the constraint's name). */

@@ -548,7 +548,7 @@ export function createRecordEngine(deps: EngineDeps) {
   async function present(db: Db, call: CallContext, def: CollectionDefinition, rows: StoredRow[]): Promise<ApiRecord[]> {
     const showPii = call.principal.scopes.has('pii:read');
     const records = rows.map((row) => renderRecord(def, row, { cipher, showPii }));
-    if (def.computed && records.length > 0) await def.computed.compute(records, { db, today: call.today });
+    if (def.computed && records.length > 0) await def.computed.compute(records, { db, today: call.today, principal: call.principal });
     if (showPii && (def.pii?.length ?? 0) > 0 && rows.length > 0) await auditPiiReads(db, call, def.name, rows);
     return records;
   }

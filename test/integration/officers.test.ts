@@ -51,7 +51,7 @@ describe('officers: create and read', () => {
       cadreLevel: 'section',
       staffingType: 'civil_servant',
       employmentStatus: 'active',
-      summary: { holdsValidCredential: false, credentials: [], currentPostStatus: null },
+      summary: { holdsValidCredential: false, credentials: [], currentPostStatus: null, equipment: [] },
     });
   });
 
@@ -262,6 +262,7 @@ describe('officers: summary', () => {
         },
       ],
       currentPostStatus: null,
+      equipment: [],
     });
     const patch = async (payload: object) => {
       const res = await ctx.app.inject({ method: 'PATCH', url: `/v1/credentials/${credential?.id}`, headers, payload });

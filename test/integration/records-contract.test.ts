@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
+import { addDays } from '../../src/domain/dates.js';
 import { makeIdCardNumber } from '../../src/domain/id-card.js';
 import { bearer, useTestApp } from '../support/context.js';
 import {
@@ -122,6 +123,143 @@ const cases: ContractCase[] = [
     async setup(app, regionCode) {
       await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
       await given(app, 'officers', regionCode, 'HOLDER', officerBody(regionCode, 1, '1980-06-01'));
+    },
+  },
+  {
+    collection: 'post-statuses',
+    regionPrefix: '4116',
+    // off_duty needs no credential; one status per officer and day, so each n has its own day.
+    makeBody: (regionCode, n) => ({
+      status: 'off_duty',
+      effectiveFrom: addDays('2024-01-01', n),
+      post: `巡查岗 ${n}`,
+      officerExternalId: 'HOLDER',
+      regionCode,
+      externalId: `PS-${n}`,
+    }),
+    changeField: { field: 'post', value: (n) => `窗口岗 ${n}` },
+    optionalField: { field: 'gridCode', value: (regionCode, n) => `${regionCode}-G${n}` },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'HOLDER', officerBody(regionCode, 1, '1980-06-01'));
+    },
+  },
+  {
+    collection: 'equipment',
+    regionPrefix: '4117',
+    makeBody: (regionCode, n) => ({
+      category: 'radio',
+      model: 'PD-680',
+      serialNumber: `R${regionCode}${String(n).padStart(4, '0')}`,
+      status: 'in_service',
+      orgUnitExternalId: 'OU',
+      regionCode,
+      externalId: `EQ-${n}`,
+    }),
+    changeField: { field: 'model', value: (n) => `PD-680 第${n}批` },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+    },
+  },
+  {
+    collection: 'equipment-allocations',
+    regionPrefix: '4118',
+    // Returned allocations are history: many of them may name the same item.
+    makeBody: (regionCode, n) => ({
+      holderType: 'officer',
+      allocatedOn: addDays('2023-01-01', n),
+      returnedOn: '2024-02-01',
+      equipmentExternalId: 'EQ',
+      holderExternalId: 'HOLDER',
+      regionCode,
+      externalId: `AL-${n}`,
+    }),
+    changeField: { field: 'returnedOn', value: (n) => addDays('2024-03-01', n) },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'HOLDER', officerBody(regionCode, 1, '1980-06-01'));
+      await given(app, 'equipment', regionCode, 'EQ', {
+        category: 'body_camera',
+        model: 'DSJ-T8',
+        serialNumber: `BC${regionCode}`,
+        status: 'in_service',
+        orgUnitExternalId: 'OU',
+      });
+    },
+  },
+  {
+    collection: 'assistants',
+    regionPrefix: '4119',
+    makeBody: (regionCode, n) => ({
+      name: `李协管${n}`,
+      gender: '1',
+      idCardNumber: makeIdCardNumber({ addressCode: regionCode, birthDate: '1992-05-05', sequence: 2 * n + 1 }),
+      birthDate: '1992-05-05',
+      admittedOn: '2023-03-01',
+      status: 'active',
+      duties: ['patrol', 'publicity'],
+      orgUnitExternalId: 'OU',
+      supervisingOfficerExternalId: 'SUP',
+      regionCode,
+      externalId: `AS-${n}`,
+    }),
+    changeField: { field: 'duties', value: (n) => (n % 2 === 0 ? ['dissuasion'] : ['information_collection', 'patrol']) },
+    optionalField: { field: 'phone', value: (regionCode, n) => `137${regionCode.slice(2)}${String(n).padStart(4, '0')}` },
+    extraScope: 'pii:read',
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'SUP', officerBody(regionCode, 1, '1980-06-01'));
+    },
+  },
+  {
+    collection: 'trainings',
+    regionPrefix: '4120',
+    makeBody: (regionCode, n) => ({
+      personType: 'officer',
+      kind: 'annual',
+      title: `${2020 + n}年度城市管理执法业务培训`,
+      organizer: '郑州市城市管理局',
+      startedOn: '2024-05-06',
+      endedOn: '2024-05-10',
+      hours: 32,
+      personExternalId: 'HOLDER',
+      regionCode,
+      externalId: `TR-${n}`,
+    }),
+    changeField: { field: 'hours', value: (n) => 8 + n / 2 },
+    optionalField: { field: 'passed', value: () => true },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'HOLDER', officerBody(regionCode, 1, '1980-06-01'));
+    },
+  },
+  {
+    collection: 'assessments',
+    regionPrefix: '4121',
+    // One assessment per assistant and period: each n is its own year.
+    makeBody: (regionCode, n) => ({
+      period: String(2000 + n),
+      result: 'competent',
+      assistantExternalId: 'ASSIST',
+      regionCode,
+      externalId: `AM-${n}`,
+    }),
+    changeField: { field: 'result', value: (n) => (n % 2 === 0 ? 'excellent' : 'basically_competent') },
+    optionalField: { field: 'note', value: (_regionCode, n) => `第${n}次复核` },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      await given(app, 'officers', regionCode, 'SUP', officerBody(regionCode, 1, '1980-06-01'));
+      await given(app, 'assistants', regionCode, 'ASSIST', {
+        name: '赵协管',
+        gender: '2',
+        idCardNumber: makeIdCardNumber({ addressCode: regionCode, birthDate: '1993-07-07', sequence: 2 }),
+        birthDate: '1993-07-07',
+        admittedOn: '2022-01-01',
+        status: 'active',
+        duties: ['publicity'],
+        orgUnitExternalId: 'OU',
+        supervisingOfficerExternalId: 'SUP',
+      });
     },
   },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEED_SCOPE, writeDataset, type SeedSummary } from '../../src/cli/seed.js';
+import { SEED_PHASES, SEED_SCOPE, writeDataset, type SeedSummary } from '../../src/cli/seed.js';
 import { todayInShanghai } from '../../src/domain/dates.js';
 import { demoDataset } from '../../src/demo/generator.js';
 import { bearer, useTestApp } from '../support/context.js';
@@ -9,6 +9,19 @@ const ctx = useTestApp();
 
 // The rules compare credential dates with the real today, so the data set is made for it too.
 const dataset = demoDataset({ seed: 'seed-test', officers: 40, today: todayInShanghai() });
+const phases: Record<(typeof SEED_PHASES)[number], unknown[]> = {
+  'org-units': dataset.orgUnits,
+  officers: dataset.officers,
+  credentials: dataset.credentials,
+  'post-statuses': dataset.postStatuses,
+  assistants: dataset.assistants,
+  equipment: dataset.equipment,
+  'equipment-allocations': dataset.allocations,
+  trainings: dataset.trainings,
+  assessments: dataset.assessments,
+};
+const counts = (f: (n: number) => object) => Object.fromEntries(SEED_PHASES.map((c) => [c, f(phases[c].length)]));
+const total = SEED_PHASES.reduce((sum, c) => sum + phases[c].length, 0);
 
 interface Listed {
   id: string;
@@ -41,36 +54,29 @@ describe('seed: the demo data set written through POST /v1/batch', () => {
     // Small batches: several requests per collection, and cross-region parents resolved between them.
     first = await writeDataset(ctx.app, dataset, { authorization, batchSize: 7 });
     expect(first.failures).toEqual([]);
-    expect(first.counts).toEqual({
-      'org-units': { created: dataset.orgUnits.length, updated: 0, unchanged: 0, failed: 0 },
-      officers: { created: dataset.officers.length, updated: 0, unchanged: 0, failed: 0 },
-      credentials: { created: dataset.credentials.length, updated: 0, unchanged: 0, failed: 0 },
-    });
+    expect(first.counts).toEqual(counts((n) => ({ created: n, updated: 0, unchanged: 0, failed: 0 })));
+    for (const c of SEED_PHASES) expect(phases[c].length, c).toBeGreaterThan(0);
   });
 
   it('changes nothing on the second run: every operation 200 with the same version, the same record counts', async () => {
     const { authorization } = await bearer({ region: '410000', scope: SEED_SCOPE });
     const headers = { authorization };
-    const countsBefore = await Promise.all(['org-units', 'officers', 'credentials'].map(async (c) => (await listAll(c, headers)).length));
+    const countsBefore = await Promise.all(SEED_PHASES.map(async (c) => (await listAll(c, headers)).length));
     const feedBefore = await drainFeed(ctx.app, headers);
 
     const second = await writeDataset(ctx.app, dataset, { authorization });
     expect(second.failures).toEqual([]);
-    expect(second.counts).toEqual({
-      'org-units': { created: 0, updated: 0, unchanged: dataset.orgUnits.length, failed: 0 },
-      officers: { created: 0, updated: 0, unchanged: dataset.officers.length, failed: 0 },
-      credentials: { created: 0, updated: 0, unchanged: dataset.credentials.length, failed: 0 },
-    });
+    expect(second.counts).toEqual(counts((n) => ({ created: 0, updated: 0, unchanged: n, failed: 0 })));
     for (const [key, result] of second.written) {
       expect(result.status, key).toBe(200);
       expect(result.version, key).toBe(first.written.get(key)?.version);
       expect(result.id, key).toBe(first.written.get(key)?.id);
     }
-    expect(second.written.size).toBe(dataset.orgUnits.length + dataset.officers.length + dataset.credentials.length);
+    expect(second.written.size).toBe(total);
 
-    const countsAfter = await Promise.all(['org-units', 'officers', 'credentials'].map(async (c) => (await listAll(c, headers)).length));
+    const countsAfter = await Promise.all(SEED_PHASES.map(async (c) => (await listAll(c, headers)).length));
     expect(countsAfter).toEqual(countsBefore);
-    expect(countsAfter).toEqual([dataset.orgUnits.length, dataset.officers.length, dataset.credentials.length]);
+    expect(countsAfter).toEqual(SEED_PHASES.map((c) => phases[c].length));
     // No new versions, so no new change-feed entries.
     const feedAfter = await drainFeed(ctx.app, headers, { after: feedBefore.cursor });
     expect(feedBefore.items.length).toBe(countsBefore.reduce((a, b) => a + b, 0));
@@ -117,6 +123,24 @@ describe('seed: the demo data set written through POST /v1/batch', () => {
   });
 });
 
+describe('seed: the records about people read back as intended', () => {
+  it('puts most active officers on a current post status, on duty only with a valid credential, and embeds what they hold', async () => {
+    const headers = await bearer({ region: '410000', scope: 'records:read' });
+    const officers = await listAll('officers', headers);
+    type Summary = { holdsValidCredential: boolean; currentPostStatus: { status: string } | null; equipment: { category: string }[] };
+    const active = officers.filter((o) => o['employmentStatus'] === 'active');
+    const withStatus = active.filter((o) => (o['summary'] as Summary).currentPostStatus !== null);
+    expect(withStatus.length).toBeGreaterThan(active.length * 0.7);
+    for (const o of officers) {
+      const summary = o['summary'] as Summary;
+      if (summary.currentPostStatus?.status === 'on_duty') expect(o['employmentStatus']).toBe('active');
+    }
+    expect(officers.some((o) => (o['summary'] as Summary).equipment.some((e) => e.category === 'body_camera'))).toBe(true);
+    const assistants = await listAll('assistants', headers);
+    expect(assistants.some((a) => (a['summary'] as Summary).equipment.length > 0)).toBe(true);
+  });
+});
+
 describe('seed: failures', () => {
   it('stops after the batch holding the first failed operation and reports it, skipping later collections', async () => {
     const { authorization } = await bearer({ region: '410000', scope: SEED_SCOPE });
@@ -136,7 +160,7 @@ describe('seed: failures', () => {
     );
     expect(summary.counts['org-units']).toMatchObject({ created: 1, failed: 0 });
     expect(summary.counts['officers']).toMatchObject({ created: 0, failed: 1 });
-    expect(summary.skipped).toEqual(['credentials']);
+    expect(summary.skipped).toEqual(SEED_PHASES.slice(2));
     expect(summary.failures[0]).toMatchObject({
       collection: 'officers',
       regionCode: '411000',

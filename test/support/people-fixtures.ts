@@ -159,3 +159,82 @@ export async function seedOfficer(
       : await put(app, 'credentials', regionCode, `${key}-C`, aCredential({ officerId: officer.id, ...options.credential }));
   return { unit, officer, credential };
 }
+
+export type Duty = 'publicity' | 'patrol' | 'information_collection' | 'dissuasion';
+
+export interface AssistantBody {
+  regionCode?: string;
+  externalId?: string;
+  name: string;
+  gender: string;
+  idCardNumber: string;
+  birthDate: string;
+  phone?: string | null;
+  orgUnitId?: string | null;
+  orgUnitExternalId?: string | null;
+  supervisingOfficerId?: string | null;
+  supervisingOfficerExternalId?: string | null;
+  admittedOn: string;
+  status: 'probation' | 'active' | 'dismissed';
+  duties: Duty[] | string[];
+}
+
+/** A valid active assistant body; give the unit and the supervising officer. */
+export function anAssistant(overrides: Partial<AssistantBody> = {}): AssistantBody {
+  const identity = anIdentity(overrides.gender === '1' || overrides.gender === '2' ? { gender: overrides.gender } : {});
+  return {
+    name: '李协管',
+    ...identity,
+    phone: `137${String(10_000_000 + serial).slice(-8)}`,
+    admittedOn: '2023-03-01',
+    status: 'active',
+    duties: ['patrol', 'dissuasion'],
+    ...overrides,
+  };
+}
+
+export interface EquipmentBody {
+  regionCode?: string;
+  externalId?: string;
+  category: 'vehicle' | 'body_camera' | 'handheld_terminal' | 'radio' | 'uniform' | 'protective' | 'other';
+  model: string;
+  serialNumber: string;
+  orgUnitId?: string | null;
+  orgUnitExternalId?: string | null;
+  status: 'in_service' | 'maintenance' | 'retired' | 'lost';
+}
+
+/** An in-service body camera with a fresh serial number; give the owning unit. */
+export function anEquipment(overrides: Partial<EquipmentBody> = {}): EquipmentBody {
+  return { category: 'body_camera', model: 'DSJ-T8', serialNumber: `SN${String(100_000_000 + serial++)}`, status: 'in_service', ...overrides };
+}
+
+export interface AllocationBody {
+  regionCode?: string;
+  externalId?: string;
+  equipmentId?: string | null;
+  equipmentExternalId?: string | null;
+  holderType: 'officer' | 'assistant';
+  holderId?: string | null;
+  holderExternalId?: string | null;
+  allocatedOn: string;
+  returnedOn?: string | null;
+}
+
+/** An open allocation to an officer since a month ago; give the item and the holder. */
+export function anAllocation(overrides: Partial<AllocationBody> = {}): AllocationBody {
+  return { holderType: 'officer', allocatedOn: daysFromToday(-30), ...overrides };
+}
+
+/** An org unit, an active officer (with a valid enforcement credential) and an active assistant under that officer. */
+export async function seedAssistant(app: App, regionCode: string, key: string, assistant: Partial<AssistantBody> = {}) {
+  const seeded = await seedOfficer(app, regionCode, `${key}-SUP`);
+  const record = await put(
+    app,
+    'assistants',
+    regionCode,
+    key,
+    anAssistant({ orgUnitId: seeded.unit.id, supervisingOfficerId: seeded.officer.id, ...assistant }),
+  );
+  return { ...seeded, assistant: record };
+}

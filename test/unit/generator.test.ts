@@ -143,3 +143,95 @@ describe('demo data generator', () => {
     expect(chunks.flat()).toEqual(whole.map((o) => o.operation));
   });
 });
+
+describe('demo data generator: the records about people', () => {
+  const officerOf = byKey(dataset.officers);
+  const validPeriods = dataset.credentials.filter((c) => c.data['kind'] === 'enforcement' && c.data['status'] === 'valid');
+  const holds = (regionCode: string, key: string, day: string) =>
+    validPeriods.some((c) => c.regionCode === regionCode && c.data['officerExternalId'] === key && str(c, 'issuedOn') <= day && day <= str(c, 'expiresOn'));
+
+  it('gives most active officers a current post status, on duty only when active and credentialed that day (持证上岗)', () => {
+    const active = dataset.officers.filter((o) => o.data['employmentStatus'] === 'active');
+    const withStatus = new Set(dataset.postStatuses.filter((p) => str(p, 'effectiveFrom') <= TODAY).map((p) => `${p.regionCode}/${str(p, 'officerExternalId')}`));
+    expect(withStatus.size).toBeGreaterThan(active.length * 0.8);
+    const onDuty = dataset.postStatuses.filter((p) => p.data['status'] === 'on_duty');
+    expect(onDuty.length).toBeGreaterThan(active.length / 2);
+    for (const p of onDuty) {
+      expect(officerOf.get(`${p.regionCode}/${str(p, 'officerExternalId')}`)?.data['employmentStatus']).toBe('active');
+      expect(holds(p.regionCode, str(p, 'officerExternalId'), str(p, 'effectiveFrom')), p.externalId).toBe(true);
+    }
+    const days = new Set(dataset.postStatuses.map((p) => `${str(p, 'officerExternalId')}|${str(p, 'effectiveFrom')}`));
+    expect(days.size).toBe(dataset.postStatuses.length);
+  });
+
+  it('gives assistants valid ID numbers distinct from every officer’s, auxiliary duties, and some units over the ratio of 1', () => {
+    const officerIds = new Set(dataset.officers.map((o) => str(o, 'idCardNumber')));
+    const perUnit = new Map<string, { assistants: number; officers: number }>();
+    for (const a of dataset.assistants) {
+      expect(checkIdCardNumber(str(a, 'idCardNumber'), TODAY)).toMatchObject({ ok: true });
+      expect(officerIds.has(str(a, 'idCardNumber'))).toBe(false);
+      const duties = a.data['duties'] as string[];
+      expect(duties.length).toBeGreaterThan(0);
+      for (const d of duties) expect(['publicity', 'patrol', 'information_collection', 'dissuasion']).toContain(d);
+      const supervisor = officerOf.get(`${a.regionCode}/${str(a, 'supervisingOfficerExternalId')}`);
+      expect(supervisor?.data['employmentStatus']).toBe('active');
+      const unit = `${a.regionCode}/${str(a, 'orgUnitExternalId')}`;
+      const entry = perUnit.get(unit) ?? { assistants: 0, officers: 0 };
+      if (a.data['status'] !== 'dismissed') entry.assistants++;
+      perUnit.set(unit, entry);
+    }
+    for (const o of dataset.officers) {
+      const entry = perUnit.get(`${o.regionCode}/${str(o, 'orgUnitExternalId')}`);
+      if (entry && o.data['employmentStatus'] === 'active') entry.officers++;
+    }
+    expect(new Set(dataset.assistants.map((a) => str(a, 'idCardNumber'))).size).toBe(dataset.assistants.length);
+    const over = [...perUnit.values()].filter((u) => u.officers > 0 && u.assistants > u.officers);
+    expect(over.length).toBeGreaterThanOrEqual(2);
+    expect(over.length).toBeLessThan(perUnit.size / 2);
+  });
+
+  it('allocates in-service items once at a time, body cameras to officers on duty and radios to assistants', () => {
+    const items = byKey(dataset.equipment);
+    const serials = new Set(dataset.equipment.map((e) => `${str(e, 'category')}|${str(e, 'serialNumber')}`));
+    expect(serials.size).toBe(dataset.equipment.length);
+    for (const category of ['vehicle', 'body_camera', 'handheld_terminal', 'radio']) {
+      expect(dataset.equipment.some((e) => e.data['category'] === category), category).toBe(true);
+    }
+    const open = dataset.allocations.filter((a) => a.data['returnedOn'] === undefined);
+    const openItems = open.map((a) => `${a.regionCode}/${str(a, 'equipmentExternalId')}`);
+    expect(new Set(openItems).size).toBe(openItems.length);
+    for (const a of open) expect(items.get(`${a.regionCode}/${str(a, 'equipmentExternalId')}`)?.data['status']).toBe('in_service');
+    for (const a of dataset.allocations) {
+      if (a.data['returnedOn'] !== undefined) expect(str(a, 'returnedOn') >= str(a, 'allocatedOn')).toBe(true);
+    }
+    const categoryOf = (a: UpsertOperation) => str(items.get(`${a.regionCode}/${str(a, 'equipmentExternalId')}`)!, 'category');
+    expect(open.some((a) => categoryOf(a) === 'radio' && a.data['holderType'] === 'assistant')).toBe(true);
+    expect(open.filter((a) => categoryOf(a) === 'body_camera').length).toBeGreaterThan(50);
+    expect(dataset.allocations.length).toBeGreaterThan(open.length);
+  });
+
+  it('leaves some division-level cadres without provincial training in 3 years and some recruits without initial training', () => {
+    const trained = (key: string, kind: string, since = '0000-00-00') =>
+      dataset.trainings.some((t) => t.data['personExternalId'] === key && t.data['kind'] === kind && str(t, 'endedOn') >= since);
+    const active = dataset.officers.filter((o) => o.data['employmentStatus'] === 'active');
+    const cadres = active.filter((o) => o.data['cadreLevel'] === 'division_or_above');
+    const overdue = cadres.filter((o) => !trained(o.externalId, 'provincial', addDays(TODAY, -3 * 365)));
+    expect(overdue.length).toBeGreaterThan(0);
+    expect(overdue.length).toBeLessThan(cadres.length);
+    const untrained = active.filter((o) => !trained(o.externalId, 'initial'));
+    expect(untrained.length).toBeGreaterThan(0);
+    expect(untrained.length).toBeLessThan(active.length / 3);
+    for (const t of dataset.trainings) {
+      expect(str(t, 'endedOn') >= str(t, 'startedOn')).toBe(true);
+      expect(t.data['hours']).toBeGreaterThan(0);
+    }
+    expect(dataset.trainings.some((t) => t.data['personType'] === 'assistant')).toBe(true);
+  });
+
+  it('assesses assistants once a year at most, with valid periods', () => {
+    const periods = new Set(dataset.assessments.map((a) => `${str(a, 'assistantExternalId')}|${str(a, 'period')}`));
+    expect(periods.size).toBe(dataset.assessments.length);
+    expect(dataset.assessments.length).toBeGreaterThan(0);
+    for (const a of dataset.assessments) expect(str(a, 'period')).toMatch(/^\d{4}$/);
+  });
+});

@@ -3,3 +3,7 @@ export * from './feed.js';
 export * from './org-units.js';
 export * from './officers.js';
 export * from './credentials.js';
+export * from './post-statuses.js';
+export * from './equipment.js';
+export * from './assistants.js';
+export * from './trainings.js';
