@@ -1,7 +1,7 @@
 import pg from 'pg';
 
 /**
- * Opens a second PostgreSQL session on the test database and runs `sql` inside a transaction left open,
+ * Opens a second PostgreSQL connection to the test database and runs `sql` inside a transaction left open,
  * so a test can start a request that meets that uncommitted change, then `commit()` or `rollback()` it.
  */
 export async function openTransaction(url: string, statements: { text: string; values?: unknown[] }[]) {
@@ -21,7 +21,7 @@ export async function openTransaction(url: string, statements: { text: string; v
   };
 }
 
-/** Waits until some session of the database waits on a lock (true), or `ms` pass (false). */
+/** Waits until some connection to the database waits on a lock (true), or `ms` pass (false). */
 export async function someoneWaitsOnALock(url: string, ms = 2000): Promise<boolean> {
   const watcher = new pg.Client({ connectionString: url });
   await watcher.connect();
