@@ -7740,7 +7740,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "status": "suspended"
+                 *       "issuingAuthority": "河南省人民政府法制办公室"
                  *     }
                  */
                 "application/json": {
@@ -9102,10 +9102,10 @@ export interface operations {
                  * @example {
                  *       "regionCode": "410100",
                  *       "externalId": "ZZ-ALLOC-0002",
-                 *       "equipmentExternalId": "ZZ-EQ-0002",
+                 *       "equipmentExternalId": "ZZ-EQ-0001",
                  *       "holderType": "officer",
-                 *       "holderExternalId": "ZZ-OFF-0002",
-                 *       "allocatedOn": "2026-11-03"
+                 *       "holderExternalId": "ZZ-OFF-0001",
+                 *       "allocatedOn": "2026-11-21"
                  *     }
                  */
                 "application/json": components["schemas"]["EquipmentAllocationInput"];
@@ -16003,7 +16003,7 @@ export interface operations {
                  * @example {
                  *       "regionCode": "410100",
                  *       "externalId": "ZZ-POST-0002",
-                 *       "officerExternalId": "ZZ-OFF-0002",
+                 *       "officerExternalId": "ZZ-OFF-0001",
                  *       "status": "training",
                  *       "post": "市局法制培训班",
                  *       "effectiveFrom": "2026-11-09"

@@ -5,7 +5,8 @@
  *
  * The records hang together as a Zhengzhou (郑州, 410100) platform would send them: a city detachment,
  * an officer in it (ID number 410105… — 金水区, check digit per GB 11643), and that officer's credential.
- * Later collections refer to these by their external keys.
+ * Later collections refer to these by their external keys — always to the first record of a collection (the
+ * one upserted by key), since a replay of the Postman collection deletes each collection's second record.
  */
 
 export interface CollectionExample {
@@ -102,7 +103,7 @@ const EXAMPLES: Record<string, CollectionExample> = {
       expiresOn: '2028-06-14',
       status: 'valid',
     },
-    patch: { status: 'suspended' },
+    patch: { issuingAuthority: '河南省人民政府法制办公室' },
   },
   'post-statuses': {
     key: { regionCode: REGION, externalId: 'ZZ-POST-0001' },
@@ -116,7 +117,7 @@ const EXAMPLES: Record<string, CollectionExample> = {
     create: {
       regionCode: REGION,
       externalId: 'ZZ-POST-0002',
-      officerExternalId: 'ZZ-OFF-0002',
+      officerExternalId: 'ZZ-OFF-0001',
       status: 'training',
       post: '市局法制培训班',
       effectiveFrom: '2026-11-09',
@@ -154,10 +155,10 @@ const EXAMPLES: Record<string, CollectionExample> = {
     create: {
       regionCode: REGION,
       externalId: 'ZZ-ALLOC-0002',
-      equipmentExternalId: 'ZZ-EQ-0002',
+      equipmentExternalId: 'ZZ-EQ-0001',
       holderType: 'officer',
-      holderExternalId: 'ZZ-OFF-0002',
-      allocatedOn: '2026-11-03',
+      holderExternalId: 'ZZ-OFF-0001',
+      allocatedOn: '2026-11-21',
     },
     patch: { returnedOn: '2026-11-20' },
   },
