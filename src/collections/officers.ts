@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, inArray, isNull, like, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { credentials, officers } from '../db/schema/index.js';
 import {
@@ -14,6 +14,7 @@ import { covers } from '../domain/region.js';
 import { missingScope } from '../errors.js';
 import { prepared } from '../db/prepared.js';
 import { defineCollection } from '../records/definition.js';
+import { coverageRange } from '../records/region-scope.js';
 import { CalendarDate } from '../records/schemas.js';
 import {
   CREDENTIAL_STATUSES,
@@ -82,8 +83,12 @@ const OfficerSummary = z
   .object({
     holdsValidCredential: z
       .boolean()
-      .describe('持证: holds an enforcement credential with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)'),
-    credentials: z.array(OfficerCredentialSummary).describe("The officer's live credentials, latest expiry first"),
+      .describe(
+        '持证: holds an enforcement credential in your regions with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)',
+      ),
+    credentials: z
+      .array(OfficerCredentialSummary)
+      .describe("The officer's live credentials in your regions, latest expiry first (credentials recorded elsewhere are not shown)"),
     currentPostStatus: z
       .null()
       .describe('Current post status 当前岗位状态 — always null for now: post statuses are not recorded yet'),
@@ -115,6 +120,7 @@ export const officersCollection = defineCollection({
   pii: [
     { field: 'idCardNumber', kind: 'id_card' },
     { field: 'phone', kind: 'phone' },
+    { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
   ],
   filters: {
     query: {
@@ -151,7 +157,8 @@ export const officersCollection = defineCollection({
   },
   computed: {
     shape: { summary: OfficerSummary },
-    async compute(records, { db, today }) {
+    async compute(records, { db, today, region }) {
+      const [lo, hi] = coverageRange(region);
       const statement = prepared(db, 'officer_credential_summaries', (handle, name) =>
         handle
           .select({
@@ -164,11 +171,18 @@ export const officersCollection = defineCollection({
             expiresOn: credentials.expiresOn,
           })
           .from(credentials)
-          .where(and(sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`, isNull(credentials.deletedAt)))
+          .where(
+            and(
+              sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
+              isNull(credentials.deletedAt),
+              // Nothing of a credential outside the caller's regions is shown, not even that it exists.
+              between(credentials.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+            ),
+          )
           .orderBy(desc(credentials.expiresOn), asc(credentials.id))
           .prepare(name),
       );
-      const rows = await statement.execute({ ids: records.map((r) => r.id) });
+      const rows = await statement.execute({ ids: records.map((r) => r.id), lo, hi });
       const byOfficer = new Map<string, typeof rows>();
       for (const row of rows) {
         const list = byOfficer.get(row.officerId);
