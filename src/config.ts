@@ -57,6 +57,11 @@ export const ConfigSchema = z
     HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(72_000),
     HTTP_MAX_REQUESTS_PER_SOCKET: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
     HTTP_MAX_CONNECTIONS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(2000)),
+    /**
+     * Writes carrying ID numbers that may fail to commit per client and minute before such writes answer
+     * 429 (src/records/identity-throttle.ts; per process). See docs/decisions.md "Personal information".
+     */
+    IDENTITY_PROBE_BUDGET_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(20)),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;
