@@ -191,7 +191,7 @@ describe('records outside the caller’s regions', () => {
   async function cityAndDistrict(key: string) {
     const cityUnit = await put(ctx.app, 'org-units', city, `${key}-CITY`, anOrgUnit({ level: 'city' }));
     const cityHeaders = await bearer({ region: city });
-    const res = await call('PUT', `/v1/org-units/external/${district}/${key}-D`, cityHeaders, anOrgUnit({ level: 'county', name: '惠济区大队', ...{ parentId: cityUnit.id } }));
+    const res = await call('PUT', `/v1/org-units/external/${district}/${key}-D`, cityHeaders, anOrgUnit({ level: 'county', name: '惠济区大队', parentId: cityUnit.id }));
     expect(res.statusCode).toBe(201);
     return { cityUnit, districtUnit: res.json<RecordJson>() };
   }
