@@ -1006,11 +1006,8 @@ export interface components {
              * @description Admitted on 准入日期 (YYYY-MM-DD)
              */
             admittedOn: string;
-            /**
-             * Format: date
-             * @description Birth date 出生日期 (YYYY-MM-DD); must equal the one in the ID number
-             */
-            birthDate: string;
+            /** @description Birth date 出生日期 (YYYY-MM-DD); must equal the one in the ID number — personal information: null unless the token has pii:read */
+            birthDate: string | null;
             /**
              * Format: date-time
              * @description Created 创建时间 (RFC 3339)
@@ -1171,12 +1168,12 @@ export interface components {
             /** @description The record's region before this write, when the write moved it to another region (auditors of either region see it) */
             movedFrom: string | null;
             /**
-             * @description create, update, delete, or read_pii (personal data shown in full)
+             * @description create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (a request refused with 429 too_many_identity_probes). The identity_* rows are written even when the write's transaction rolled back.
              * @enum {string}
              */
-            op: "create" | "update" | "delete" | "read_pii";
-            /** Format: uuid */
-            recordId: string;
+            op: "create" | "update" | "delete" | "read_pii" | "identity_conflict" | "identity_rolled_back" | "identity_throttled";
+            /** @description The record written; null for a refused create (no record exists) */
+            recordId: string | null;
             /** @description The record's region */
             regionCode: string;
             /** @description Request id, as in the logs and problem bodies */
@@ -1642,11 +1639,8 @@ export interface components {
         Officer: {
             /** @description Badge number 胸号 (4–20 digits or uppercase letters) */
             badgeNumber: string | null;
-            /**
-             * Format: date
-             * @description Birth date 出生日期 (YYYY-MM-DD); must equal the one in the ID number
-             */
-            birthDate: string;
+            /** @description Birth date 出生日期 (YYYY-MM-DD); must equal the one in the ID number — personal information: null unless the token has pii:read */
+            birthDate: string | null;
             /**
              * @description Cadre level 干部级别: none 无; section 科级; division_or_above 处级及以上 (drives the provincial training rule)
              * @enum {string}
@@ -1815,13 +1809,13 @@ export interface components {
         };
         /** @description Read-only summary 概况, derived when the officer is read */
         OfficerSummary: {
-            /** @description The officer's live credentials, latest expiry first */
+            /** @description The officer's live credentials in your regions, latest expiry first (credentials recorded elsewhere are not shown) */
             credentials: components["schemas"]["OfficerCredentialSummary"][];
             /** @description Current post status 当前岗位状态: the latest with effectiveFrom on or before today (Asia/Shanghai); null when none */
             currentPostStatus: components["schemas"]["OfficerCurrentPostStatus"] | null;
             /** @description Equipment the officer holds now (open allocations 装备配置) */
             equipment: components["schemas"]["HeldEquipment"][];
-            /** @description 持证: holds an enforcement credential with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai) */
+            /** @description 持证: holds an enforcement credential in your regions with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai) */
             holdsValidCredential: boolean;
         };
         OfficerUpsertInput: {
@@ -2058,7 +2052,7 @@ export interface components {
         };
         /** @description RFC 9457 problem details */
         Problem: {
-            /** @description Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, batch_rolled_back, service_unavailable, retry, query_timeout, internal_error */
+            /** @description Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, still_referenced, batch_rolled_back, too_many_identity_probes, service_unavailable, retry, query_timeout, internal_error */
             code: string;
             detail?: string;
             errors?: components["schemas"]["FieldError"][];
@@ -4714,7 +4708,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5138,7 +5132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5564,7 +5558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5992,7 +5986,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6249,7 +6243,7 @@ export interface operations {
                 /** @description At or after this instant */
                 from?: string;
                 limit?: number;
-                op?: "create" | "update" | "delete" | "read_pii";
+                op?: "create" | "update" | "delete" | "read_pii" | "identity_conflict" | "identity_rolled_back" | "identity_throttled";
                 recordId?: string;
                 regionCode?: string;
                 sub?: string;
@@ -6548,7 +6542,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12505,7 +12499,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12932,7 +12926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13359,7 +13353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13790,7 +13784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

@@ -14,6 +14,7 @@ import { problemPlugin } from './plugins/problem.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import type { CollectionDefinition } from './records/definition.js';
 import { createRecordEngine } from './records/engine.js';
+import { createIdentityThrottle } from './records/identity-throttle.js';
 import { collectionRoutes } from './records/routes.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
@@ -93,7 +94,9 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(problemPlugin);
   // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.
   await app.register(hostileInputPlugin);
-  await app.register(authPlugin, { verifier });
+  // Per process: with N replicas a client may spend N budgets (docs/decisions.md).
+  const identityThrottle = createIdentityThrottle({ budgetPerMinute: config.IDENTITY_PROBE_BUDGET_PER_MINUTE });
+  await app.register(authPlugin, { verifier, identityThrottle });
   await app.register(httpConventionsPlugin, { config });
   const baseUrl = publicBaseUrl(config);
   await app.register(openApiPlugin, { version: SERVICE_VERSION, collections, serverUrl: baseUrl });

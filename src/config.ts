@@ -78,6 +78,11 @@ export const ConfigSchema = z
     ),
     RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(600)),
     RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(60)),
+    /**
+     * Writes carrying ID numbers that may fail to commit per client and minute before such writes answer
+     * 429 (src/records/identity-throttle.ts; per process). See docs/decisions.md "Personal information".
+     */
+    IDENTITY_PROBE_BUDGET_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(20)),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;

@@ -80,6 +80,8 @@ export const assistantsCollection = defineCollection({
   pii: [
     { field: 'idCardNumber', kind: 'id_card' },
     { field: 'phone', kind: 'phone' },
+    // Shown only with pii:read: with the masked number it would narrow the number down (docs/decisions.md).
+    { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
   ],
   filters: {
     query: {

@@ -126,8 +126,11 @@ export const credentialsCollection = defineCollection({
       column: credentials.credentialNumber,
       constraint: 'credentials_number_key',
       path: '/credentialNumber',
-      message: (_holder, candidate) =>
-        `Credential number ${String(candidate.credentialNumber)} is already recorded on another credential; each number is issued once. Update that record instead.`,
+      // The holder is given only when it lies in the caller's regions; otherwise nothing of it is said.
+      message: (holder, candidate) =>
+        holder
+          ? `Credential number ${String(candidate.credentialNumber)} is already recorded on credential ${holder.externalId ?? holder.id} in region ${holder.regionCode}; each number is issued once. Update that record instead.`
+          : `Credential number ${String(candidate.credentialNumber)} cannot be recorded: each number is issued once and this one is taken. Check the number with the issuing authority.`,
     },
   ],
   constraints: {

@@ -15,6 +15,7 @@ import { covers } from '../domain/region.js';
 import { missingScope } from '../errors.js';
 import { prepared } from '../db/prepared.js';
 import { defineCollection } from '../records/definition.js';
+import { coverageRange } from '../records/region-scope.js';
 import { CalendarDate } from '../records/schemas.js';
 import {
   CREDENTIAL_STATUSES,
@@ -26,7 +27,6 @@ import {
 import { HeldEquipment, heldEquipment } from './held-equipment.js';
 import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
 import { PostStatusCode } from './post-statuses.js';
-import { coverageRange } from '../records/region-scope.js';
 
 export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
 export const STAFFING_TYPES = ['civil_servant', 'civil_servant_managed', 'public_institution', 'contract'] as const;
@@ -96,8 +96,12 @@ const OfficerSummary = z
   .object({
     holdsValidCredential: z
       .boolean()
-      .describe('持证: holds an enforcement credential with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)'),
-    credentials: z.array(OfficerCredentialSummary).describe("The officer's live credentials, latest expiry first"),
+      .describe(
+        '持证: holds an enforcement credential in your regions with status valid and issuedOn ≤ today ≤ expiresOn (Asia/Shanghai)',
+      ),
+    credentials: z
+      .array(OfficerCredentialSummary)
+      .describe("The officer's live credentials in your regions, latest expiry first (credentials recorded elsewhere are not shown)"),
     currentPostStatus: CurrentPostStatus.nullable().describe(
       'Current post status 当前岗位状态: the latest with effectiveFrom on or before today (Asia/Shanghai); null when none',
     ),
@@ -156,6 +160,7 @@ export const officersCollection = defineCollection({
   pii: [
     { field: 'idCardNumber', kind: 'id_card' },
     { field: 'phone', kind: 'phone' },
+    { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
   ],
   filters: {
     query: {
@@ -211,6 +216,7 @@ export const officersCollection = defineCollection({
             and(
               sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
               isNull(credentials.deletedAt),
+              // Nothing of a credential outside the caller's regions is shown, not even that it exists.
               between(credentials.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
             ),
           )

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { todayInShanghai } from '../domain/dates.js';
 import { missingScope, unauthorized } from '../errors.js';
+import type { IdentityThrottle } from '../records/identity-throttle.js';
 import type { CallContext } from '../records/write-scope.js';
 import type { Principal, Scope, TokenVerifier } from '../security/tokens.js';
 
@@ -25,7 +26,7 @@ export function withoutPiiRead<T extends Principal | CallContext>(subject: T): T
 
 /** Verifies the bearer token of every route that declares `config.scope`, then checks that scope. */
 export const authPlugin = fp(
-  async (app: FastifyInstance, options: { verifier: TokenVerifier }) => {
+  async (app: FastifyInstance, options: { verifier: TokenVerifier; identityThrottle?: IdentityThrottle }) => {
     app.decorateRequest('call', undefined as unknown as CallContext);
     app.addHook('onRequest', async (request: FastifyRequest) => {
       const scope = request.routeOptions.config.scope;
@@ -36,7 +37,12 @@ export const authPlugin = fp(
       const principal = await options.verifier.verify(match[1]);
       if (!principal.scopes.has(scope)) throw missingScope(scope);
       // HEAD shows no body, so it reads no personal data: rendered masked, it writes no read_pii audit row.
-      request.call = { principal: request.method === 'HEAD' ? withoutPiiRead(principal) : principal, requestId: request.id, today: todayInShanghai() };
+      request.call = {
+        principal: request.method === 'HEAD' ? withoutPiiRead(principal) : principal,
+        requestId: request.id,
+        today: todayInShanghai(),
+        identityThrottle: options.identityThrottle,
+      };
     });
   },
   { name: 'auth', dependencies: ['problem'] },

@@ -57,11 +57,16 @@ function outputField(def: CollectionDefinition, key: string, schema: z.ZodType):
   const isOptional = schema instanceof z.ZodOptional;
   const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
   const pii = def.pii?.find((p) => p.field === key);
+  const description = schema.description ?? inner.description ?? key;
+  if (pii?.kind === 'birth_date') {
+    // With the masked ID number it would leave ~91 candidates for the whole number: shown with pii:read only.
+    return inner.nullable().describe(`${description} — personal information: null unless the token has pii:read`);
+  }
   const base = pii
     ? z
         .string()
         .describe(
-          `${schema.description ?? inner.description ?? key} — personal information: masked (e.g. ${pii.kind === 'id_card' ? '410***********1234' : '138****5678'}) unless the token has pii:read`,
+          `${description} — personal information: masked (e.g. ${pii.kind === 'id_card' ? '410***********1234' : '138****5678'}) unless the token has pii:read`,
         )
     : inner;
   return isOptional ? describedAs(pii ? base : schema, base.nullable()) : base;

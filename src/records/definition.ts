@@ -30,7 +30,26 @@ export type StoredRow = Record<string, unknown> & {
 /** The API representation of a record. */
 export type ApiRecord = Record<string, unknown> & { id: string; regionCode: string; version: number };
 
-export type PiiKind = 'id_card' | 'phone';
+/**
+ * `id_card` and `phone` are stored encrypted with a keyed hash and masked without `pii:read`. `birth_date`
+ * is stored in clear (rules and statistics compute ages from it) and shown only with `pii:read`: beside
+ * the masked ID number it would leave ~91 candidates for the whole number (docs/decisions.md).
+ */
+export type PiiKind = 'id_card' | 'phone' | 'birth_date';
+
+/** Personal kinds kept encrypted, with a blind index, in `<field>Cipher` / `<field>Hash`. */
+export const ENCRYPTED_PII_KINDS: ReadonlySet<PiiKind> = new Set(['id_card', 'phone']);
+
+export interface PiiSpec {
+  field: string;
+  kind: PiiKind;
+  /**
+   * A field that together with this one narrows down a person's ID number (a birth date with the ID
+   * number it must match). A caller without `pii:read` cannot see either, so a merge patch from it must
+   * set both or neither: otherwise the rule comparing them answers whether a guess equals the stored value.
+   */
+  tiedTo?: string;
+}
 
 /**
  * A reference to records of another (or the same) collection, accepted as UUID (`field`) or as the
@@ -134,7 +153,10 @@ interface UniqueRuleBase<F extends Record<string, unknown>> {
   /** The candidate's value, or null when the rule does not apply to it. */
   key(candidate: Candidate<F>, ctx: { today: string; blindIndex(value: string): string }): string | null;
   path: string;
-  /** The refusal; `holder` is the stored row holding the value when the rule can show it (never for claims). */
+  /**
+   * The refusal; `holder` is the stored row holding the value when the rule can show it (never for claims),
+   * and only when it lies in the caller's regions: nothing of a record elsewhere may be named.
+   */
   message(holder: StoredRow | undefined, candidate: Candidate<F>): string;
 }
 
@@ -162,6 +184,10 @@ export interface ReadContext {
   today: string;
   /** The caller: embedded records outside its regions must be left out. */
   principal: Principal;
+  /** The caller's region: derived fields show nothing of records outside it (see `visible`). */
+  region: string;
+  /** Whether a record of `regionCode` lies in the caller's regions. */
+  visible(regionCode: string): boolean;
 }
 
 /** A database constraint's refusal in words a client can act on (never the constraint's name). */
@@ -187,7 +213,7 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
    */
   fields: Fields;
   refs?: RefSpec[];
-  pii?: { field: string; kind: PiiKind }[];
+  pii?: PiiSpec[];
   /** Extra list filters: their query shape and the SQL they add. */
   filters?: {
     query: z.ZodRawShape;
@@ -213,7 +239,10 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
   derive?(candidate: Candidate<z.infer<Fields>>, ctx: RuleContext): Record<string, unknown>;
   /** Refuses or prepares deletes (after the still-referenced guard); throw an AppError to refuse. */
   beforeDelete?(rows: StoredRow[], ctx: RunContext): Promise<void> | void;
-  /** Read-only fields derived at read time (e.g. an officer's credential summary), added in bulk. */
+  /**
+   * Read-only fields derived at read time (e.g. an officer's credential summary), added in bulk. They may
+   * only show records in the caller's regions (`ctx.visible`, or `coveredBy(…, ctx.region)` in SQL).
+   */
   computed?: {
     shape: z.ZodRawShape;
     compute(records: ApiRecord[], ctx: ReadContext): Promise<void>;

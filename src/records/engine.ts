@@ -19,7 +19,8 @@ import {
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import type { ApiRecord, Candidate, CollectionDefinition, RuleContext, StoredRow } from './definition.js';
+import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type StoredRow } from './definition.js';
+import { tooManyIdentityProbes } from './identity-throttle.js';
 import { etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
 import { applyMergePatch } from './merge-patch.js';
@@ -28,7 +29,7 @@ import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
 import { createReferences } from './references.js';
 import { definitionIn, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
-import type { CallContext, WriteScope } from './write-scope.js';
+import type { CallContext, IdentityAttempt, WriteScope } from './write-scope.js';
 
 export interface EngineDeps {
   database: Database;
@@ -77,6 +78,8 @@ interface Prepared extends UniqueSubject {
   columns: Record<string, unknown>;
   refs: RuleContext['refs'];
   failed: boolean;
+  /** Set when the write carries an ID number (new, or changed): counted and audited unless it commits. */
+  identity?: IdentityAttempt;
 }
 
 /** Converts zod issues into problem `errors` under a JSON Pointer prefix (e.g. `/operations/3/data`). */
@@ -124,7 +127,7 @@ export function createRecordEngine(deps: EngineDeps) {
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
   function toColumns(def: CollectionDefinition, candidate: Candidate): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
-    const pii = new Set((def.pii ?? []).map((p) => p.field));
+    const pii = new Set((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => p.field));
     for (const key of Object.keys(def.fields.shape)) {
       const value = candidate[key] ?? null;
       if (pii.has(key)) {
@@ -141,6 +144,13 @@ export function createRecordEngine(deps: EngineDeps) {
   function unchanged(columns: Record<string, unknown>, existing: StoredRow): boolean {
     // Ciphertexts differ on every encryption; their blind indexes stand for them.
     return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
+  }
+
+  /** Whether a write sets an ID number: on create, or one that differs from the stored record's. */
+  function carriesIdNumber(def: CollectionDefinition, columns: Record<string, unknown>, existing: StoredRow | undefined): boolean {
+    return (def.pii ?? []).some(
+      (p) => p.kind === 'id_card' && columns[hashKey(p.field)] != null && (!existing || existing[hashKey(p.field)] !== columns[hashKey(p.field)]),
+    );
   }
 
   function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
@@ -184,7 +194,7 @@ export function createRecordEngine(deps: EngineDeps) {
     for (const { data, existing, index } of live) {
       try {
         const regionCode = String(data['regionCode']);
-        const { ids, externalIds, resolved } = await references.resolve(scope, def, data, regionCode);
+        const { ids, externalIds, resolved } = await references.resolve(scope, def, data, regionCode, existing);
         const candidate: Candidate = { regionCode, externalId: (data['externalId'] as string | null | undefined) ?? null };
         if (existing) candidate.id = existing.id;
         for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
@@ -194,15 +204,33 @@ export function createRecordEngine(deps: EngineDeps) {
           results[index] = { status: 200, row: existing, changed: false };
           continue;
         }
-        checkTransitions(def.transitions ?? [], candidate, existing);
-        await def.rules?.(candidate, ruleContext(scope, existing, resolved));
-        prepared.push({ index, existing, candidate, externalIds, columns, refs: resolved, failed: false });
+        let identity: IdentityAttempt | undefined;
+        if (carriesIdNumber(def, columns, existing)) {
+          identity = { collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'pending' };
+          scope.identityAttempts.push(identity);
+          const throttle = scope.call.identityThrottle;
+          const wait = throttle?.retryAfter(scope.call.principal) ?? 0;
+          if (throttle && wait > 0) {
+            identity.status = 'throttled';
+            throw tooManyIdentityProbes(wait, throttle.budgetPerMinute);
+          }
+        }
+        const item: Prepared = { index, existing, candidate, externalIds, columns, refs: resolved, failed: false, identity };
+        try {
+          checkTransitions(def.transitions ?? [], candidate, existing);
+          await def.rules?.(candidate, ruleContext(scope, existing, resolved));
+        } catch (err) {
+          if (identity) identity.status = 'refused';
+          throw err;
+        }
+        prepared.push(item);
       } catch (err) {
         failItem(index, err);
       }
     }
-    const markFailed = (p: Prepared, err: unknown) => {
+    const markFailed = (p: Prepared, err: unknown, claim?: string) => {
       p.failed = true;
+      if (p.identity) p.identity.status = claim ? 'conflict' : 'refused';
       failItem(p.index, err);
     };
     const runContext = { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (v: string) => cipher.blindIndex(v) };
@@ -220,6 +248,10 @@ export function createRecordEngine(deps: EngineDeps) {
       if (subjects.length > 0) await rule.check(subjects, runContext);
     }
     await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
+    for (const p of prepared) {
+      // A claim lost to a concurrent writer below throws: the attempt stays pending, i.e. not committed.
+      if (p.identity && !p.failed) p.identity.status = 'pending';
+    }
 
     const writing = prepared.filter((p) => !p.failed);
     for (const p of writing) {
@@ -254,8 +286,10 @@ export function createRecordEngine(deps: EngineDeps) {
       const byId = new Map(written.map((row) => [String(row['id']), row]));
       for (const p of updates) {
         const row = byId.get(p.existing!.id);
-        if (!row) results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
-        else finish(scope, def, p, row, results);
+        if (!row) {
+          results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
+          if (p.identity) p.identity.status = 'refused';
+        } else finish(scope, def, p, row, results);
       }
     }
     return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
@@ -304,6 +338,7 @@ export function createRecordEngine(deps: EngineDeps) {
     });
     if (p.existing) references.forget(scope, def.name, p.existing);
     references.remember(scope, def.name, row, p.existing ? 'no key update' : 'update');
+    if (p.identity) p.identity.status = 'written';
     results[p.index] = { status: p.existing ? 200 : 201, row, changed: true };
   }
 
@@ -392,6 +427,7 @@ export function createRecordEngine(deps: EngineDeps) {
     const existing = await lockTarget(scope, def, target);
     if (!existing) throw notFound();
     checkIfMatch(ifMatch, existing);
+    if (!scope.call.principal.scopes.has('pii:read')) assertTiedTogether(def, mergePatch);
     const base = writableView(def, existing, cipher);
     // A reference given by the caller's key replaces the stored id (and the other way round).
     for (const ref of def.refs ?? []) {
@@ -399,6 +435,25 @@ export function createRecordEngine(deps: EngineDeps) {
     }
     const merged = parseBody(bodySchema, applyMergePatch(base, mergePatch));
     return write(scope, def, merged, existing);
+  }
+
+  /**
+   * A caller without pii:read sees neither the ID number nor the birth date, so it may patch them only
+   * together: merged with the stored other half, a guess would be answered by the rule comparing them
+   * (refused when wrong, unchanged when right) — a way to read the hidden value one guess at a time.
+   */
+  function assertTiedTogether(def: CollectionDefinition, mergePatch: Record<string, unknown>) {
+    for (const spec of def.pii ?? []) {
+      if (!spec.tiedTo || (spec.field in mergePatch) === (spec.tiedTo in mergePatch)) continue;
+      const missing = spec.field in mergePatch ? spec.tiedTo : spec.field;
+      throw validationFailed([
+        {
+          path: `/${missing}`,
+          message: `without the pii:read scope, ${spec.field} and ${spec.tiedTo} can only be changed together: give both`,
+          in: 'body',
+        },
+      ]);
+    }
   }
 
   function upsertData(item: UpsertItem): Record<string, unknown> {
@@ -547,8 +602,17 @@ export function createRecordEngine(deps: EngineDeps) {
   /** Renders rows for a caller: masking by scope, derived fields in bulk, and an audit row per unmasked read. */
   async function present(db: Db, call: CallContext, def: CollectionDefinition, rows: StoredRow[]): Promise<ApiRecord[]> {
     const showPii = call.principal.scopes.has('pii:read');
-    const records = rows.map((row) => renderRecord(def, row, { cipher, showPii }));
-    if (def.computed && records.length > 0) await def.computed.compute(records, { db, today: call.today, principal: call.principal });
+    const region = call.principal.region;
+    const records = rows.map((row) => renderRecord(def, row, { cipher, showPii, region }));
+    if (def.computed && records.length > 0) {
+      await def.computed.compute(records, {
+        db,
+        today: call.today,
+        principal: call.principal,
+        region,
+        visible: (regionCode) => covers(region, regionCode),
+      });
+    }
     if (showPii && (def.pii?.length ?? 0) > 0 && rows.length > 0) await auditPiiReads(db, call, def.name, rows);
     return records;
   }

@@ -1,14 +1,17 @@
 import { and, arrayContains, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { covers } from '../domain/region.js';
 import { AppError, referenceNotFound, ruleViolation, validationFailed } from '../errors.js';
 import type { CollectionDefinition, RefSpec, ResolvedRef, StoredRow } from './definition.js';
 import { coveredBy } from './region-scope.js';
+import { refRegionKey } from './render.js';
 import { columnOf, definitionIn, lockCovers, selectRows, targetCondition, targetsOf, type LockStrength, type Registry, type Target } from './store.js';
 import type { WriteScope } from './write-scope.js';
 
 /**
  * References between records (DESIGN §3): by id or by the caller's key, looked up only within the caller's
- * regions, cached per transaction (a batch refers to the same unit a thousand times), fetched in bulk
- * for a batch, and guarding deletes of records that live records still point at.
+ * regions — except the reference a record already holds, which an update may keep whatever its region —
+ * cached per transaction (a batch refers to the same unit a thousand times), fetched in bulk for a batch,
+ * and guarding deletes of records that live records still point at.
  */
 /** Cache keys of a looked-up record: by id, and by the caller's key in its region. */
 const idKey = (collection: string, id: string) => `${collection}|id:${id}`;
@@ -23,22 +26,30 @@ export function createReferences(registry: Registry) {
     by: Target,
     path: string,
     lock: LockStrength,
+    /** The record being written already refers to this one: keeping it is allowed wherever it lies. */
+    kept = false,
   ): Promise<ResolvedRef> {
+    const region = scope.call.principal.region;
+    const notFound = () => {
+      const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
+      return referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
+    };
     const key = 'id' in by ? idKey(targetName, by.id) : keyKey(targetName, by.regionCode, by.externalId);
     const cached = scope.refCache.get(key);
-    if (cached && lockCovers(cached.lock, lock)) return cached;
+    if (cached && lockCovers(cached.lock, lock)) {
+      // The cache also holds kept references outside the caller's regions: only a kept one may use them.
+      if (!kept && !covers(region, cached.regionCode)) throw notFound();
+      return cached;
+    }
     const target = definitionOf(targetName);
     const [row] = await selectRows(
       scope.tx,
       target,
       registry,
-      and(targetCondition(target.table, by), coveredBy(target.table.regionCode, scope.call.principal.region)),
+      and(targetCondition(target.table, by), kept ? undefined : coveredBy(target.table.regionCode, region)),
       { lock },
     );
-    if (!row) {
-      const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
-      throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
-    }
+    if (!row) throw notFound();
     const resolved = remember(scope, targetName, row, lock);
     return resolved;
   }
@@ -62,7 +73,19 @@ export function createReferences(registry: Registry) {
     return typeof type === 'string' ? ref.target.targets[type] : undefined;
   }
 
-  async function resolve(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, regionCode: string) {
+  /**
+   * Resolves the references of one record. `existing` is the stored record an update replaces: a
+   * reference by id to the record it already refers to resolves even outside the caller's regions (a
+   * district unit keeps its city parent), still locked like any other; a new one must be in them.
+   * Returns the ids, and the keys and regions of the referenced records for the stored row.
+   */
+  async function resolve(
+    scope: WriteScope,
+    def: CollectionDefinition,
+    data: Record<string, unknown>,
+    regionCode: string,
+    existing?: StoredRow,
+  ) {
     const ids: Record<string, string | string[] | null> = {};
     const externalIds: Record<string, string | null | (string | null)[]> = {};
     const resolved = new Map<string, ResolvedRef | ResolvedRef[] | null>();
@@ -80,13 +103,17 @@ export function createReferences(registry: Registry) {
         }
         ids[ref.field] = ref.many ? [] : null;
         externalIds[ref.externalField] = ref.many ? [] : null;
+        externalIds[refRegionKey(ref)] = ref.many ? [] : null;
         resolved.set(ref.field, ref.many ? [] : null);
         continue;
       }
+      // What the stored record refers to now, when it refers to the same target collection.
+      const held = existing && targetName(ref, existing) === name ? existing[ref.field] : undefined;
+      const kept = (id: unknown) => (Array.isArray(held) ? held.includes(id) : held != null && held === id);
       if (ref.many) {
         const list: ResolvedRef[] = [];
         if (Array.isArray(byId) && byId.length > 0) {
-          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock));
+          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock, kept(id)));
         } else if (Array.isArray(byKey)) {
           for (const [i, key] of byKey.entries()) {
             list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock));
@@ -94,18 +121,20 @@ export function createReferences(registry: Registry) {
         }
         ids[ref.field] = list.map((r) => r.id);
         externalIds[ref.externalField] = list.map((r) => r.externalId);
+        externalIds[refRegionKey(ref)] = list.map((r) => r.regionCode);
         resolved.set(ref.field, list);
         continue;
       }
       const found =
         byId != null
-          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock)
+          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock, kept(byId))
           : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock);
       if (byId != null && byKey != null && found.externalId !== byKey) {
         throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
       }
       ids[ref.field] = found.id;
       externalIds[ref.externalField] = found.externalId;
+      externalIds[refRegionKey(ref)] = found.regionCode;
       resolved.set(ref.field, found);
     }
     return { ids, externalIds, resolved };
@@ -163,23 +192,39 @@ export function createReferences(registry: Registry) {
   }
 
 
+  /**
+   * Refuses to delete a record that live records still point at. The refusal names the referring
+   * collection only when a referrer lies in the caller's regions; referrers elsewhere get a neutral
+   * message that says neither where they are nor what they are.
+   */
   async function assertNotReferenced(scope: WriteScope, def: CollectionDefinition, row: StoredRow) {
+    const region = scope.call.principal.region;
+    let elsewhere = false;
     for (const other of registry.values()) {
       for (const ref of other.refs ?? []) {
         if (!targetsOf(ref).includes(def.name)) continue;
         const col = columnOf(other, ref.field);
         const match: SQL = ref.many ? arrayContains(col, [row.id]) : eq(col, row.id);
-        const [hit] = await scope.tx
-          .select({ id: other.table.id })
+        // Referrers in the caller's regions first: one of them is worth naming.
+        const hits = await scope.tx
+          .select({ regionCode: other.table.regionCode })
           .from(other.table)
           .where(and(match, isNull(other.table.deletedAt)))
+          .orderBy(sql`${coveredBy(other.table.regionCode, region)} desc`)
           .limit(1);
-        if (hit) {
+        const hit = hits[0] as { regionCode: string } | undefined;
+        if (hit && covers(region, hit.regionCode)) {
           throw new AppError(409, 'still_referenced', 'Record still referenced', {
             detail: `Live ${other.name} records still reference this ${def.name} record through ${ref.field}; delete or re-point them first.`,
           });
         }
+        if (hit) elsewhere = true;
       }
+    }
+    if (elsewhere) {
+      throw new AppError(409, 'still_referenced', 'Record still referenced', {
+        detail: `Live records still reference this ${def.name} record, so it cannot be deleted; they must be re-pointed or deleted first.`,
+      });
     }
   }
 

@@ -8,7 +8,7 @@ import type { CollectionDefinition, StoredRow } from './definition.js';
 import type { RecordEngine, WriteOutcome } from './engine.js';
 import { entityTag, parseIfMatch, parseIfNoneMatch } from './etag.js';
 import { withoutPiiRead } from '../plugins/auth.js';
-import { commonProblems, ExternalId, problemResponse, RegionCode } from './schemas.js';
+import { commonProblems, ExternalId, identityProbesResponse, problemResponse, RegionCode } from './schemas.js';
 import { runWrite } from './write-scope.js';
 
 export interface CollectionRoutesOptions {
@@ -47,6 +47,8 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
   const conflict = problemResponse('A unique value is already taken (conflict), or the record is still referenced');
   const stale = problemResponse('If-Match names a version that is no longer current (version_conflict)');
   const rejected = problemResponse('A rule refused the record (rule_violation) or a reference was not found (reference_not_found)');
+  // Writes carrying ID numbers may be throttled (identity-throttle.ts).
+  const throttled = def.pii?.some((p) => p.kind === 'id_card') ? { 429: identityProbesResponse } : {};
 
   async function sendRecord(request: FastifyRequest, reply: FastifyReply, row: StoredRow, status: number) {
     const [record] = await engine.present(database.db, request.call, def, [row]);
@@ -68,7 +70,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         summary: `Create one ${def.tag} record`,
         tags,
         body: schemas.body,
-        response: { 201: schemas.record, ...commonProblems, 409: conflict, 422: rejected },
+        response: { 201: schemas.record, ...commonProblems, 409: conflict, 422: rejected, ...throttled },
       },
     },
     async (request, reply) => {
@@ -137,7 +139,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         params: IdParams,
         headers: IfMatchHeaders,
         body: schemas.body,
-        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected },
+        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected, ...throttled },
       },
     },
     async (request, reply) => {
@@ -160,7 +162,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         params: IdParams,
         headers: IfMatchHeaders,
         body: MergePatch,
-        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected },
+        response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected, ...throttled },
       },
     },
     async (request, reply) => {
@@ -214,6 +216,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
           409: conflict,
           412: stale,
           422: rejected,
+          ...throttled,
         },
       },
     },

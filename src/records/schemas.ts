@@ -36,7 +36,7 @@ export const Problem = z
     code: z
       .string()
       .describe(
-        'Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, batch_rolled_back, service_unavailable, retry, query_timeout, internal_error',
+        'Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, still_referenced, batch_rolled_back, too_many_identity_probes, service_unavailable, retry, query_timeout, internal_error',
       ),
     requestId: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional(),
@@ -68,6 +68,12 @@ export const commonProblems = {
   403: problemResponse('Missing scope (insufficient_scope) or region not covered (forbidden_region)'),
   503: unavailableResponse('Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds'),
 } as const;
+
+/** 429 on writes carrying ID numbers once too many of this client's did not commit (identity-throttle.ts). */
+export const identityProbesResponse = problemResponse(
+  'Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After',
+  { 'retry-after': { type: 'integer', description: 'Seconds until writes carrying ID numbers are accepted again' } },
+);
 
 export const ListQueryBase = {
   limit: z.coerce.number().int().min(1).max(500).default(50).describe('Page size (1–500, default 50)'),

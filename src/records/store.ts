@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, getTableName, isNull, sql, type SQL } from 'd
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import type { CollectionDefinition, RecordTable, RefSpec, StoredRow } from './definition.js';
+import { refRegionKey } from './render.js';
 
 /** Collections by name: references and the batch endpoint find their targets here. */
 export type Registry = ReadonlyMap<string, CollectionDefinition>;
@@ -22,8 +23,8 @@ function column(table: RecordTable, key: string): PgColumn {
   return col;
 }
 
-/** SQL giving the caller's key(s) of a reference, evaluated against the referring row. */
-function externalIdsOf(def: CollectionDefinition, ref: RefSpec, registry: Registry): SQL {
+/** SQL giving a column (`external_id`, `region_code`) of the referenced record(s), evaluated against the referring row. */
+function referencedColumn(def: CollectionDefinition, ref: RefSpec, registry: Registry, name: 'external_id' | 'region_code'): SQL {
   // Qualified by table name: the subquery may read the same table (a unit's parent unit).
   const outer = (key: string) => sql`${sql.identifier(getTableName(def.table))}.${sql.identifier(column(def.table, key).name)}`;
   const refColumn = outer(ref.field);
@@ -32,9 +33,9 @@ function externalIdsOf(def: CollectionDefinition, ref: RefSpec, registry: Regist
     if (!target) throw new Error(`unknown reference target ${targetName}`);
     const other = sql.identifier(getTableName(target.table));
     if (ref.many) {
-      return sql`(select coalesce(array_agg(r.external_id order by u.ord), '{}') from unnest(${refColumn}) with ordinality as u(id, ord) join ${other} as r on r.id = u.id)`;
+      return sql`(select coalesce(array_agg(r.${sql.identifier(name)} order by u.ord), '{}') from unnest(${refColumn}) with ordinality as u(id, ord) join ${other} as r on r.id = u.id)`;
     }
-    return sql`(select r.external_id from ${other} as r where r.id = ${refColumn})`;
+    return sql`(select r.${sql.identifier(name)} from ${other} as r where r.id = ${refColumn})`;
   };
   if (typeof ref.target === 'string') return lookup(ref.target);
   const typeColumn = outer(ref.target.typeField);
@@ -44,13 +45,17 @@ function externalIdsOf(def: CollectionDefinition, ref: RefSpec, registry: Regist
 
 const selections = new WeakMap<CollectionDefinition, Record<string, PgColumn | SQL.Aliased>>();
 
-/** Every column of the table plus `<ref>ExternalId` for each reference, in one statement. */
+/**
+ * Every column of the table plus, for each reference, `<ref>ExternalId` and the referenced record's
+ * region (`refRegionKey`, which the renderer needs to decide whether the caller may see the key).
+ */
 export function selectionOf(def: CollectionDefinition, registry: Registry): Record<string, PgColumn | SQL.Aliased> {
   let selection = selections.get(def);
   if (!selection) {
     selection = { ...getTableColumns(def.table) };
     for (const ref of def.refs ?? []) {
-      selection[ref.externalField] = externalIdsOf(def, ref, registry).as(ref.externalField);
+      selection[ref.externalField] = referencedColumn(def, ref, registry, 'external_id').as(ref.externalField);
+      selection[refRegionKey(ref)] = referencedColumn(def, ref, registry, 'region_code').as(refRegionKey(ref));
     }
     selections.set(def, selection);
   }

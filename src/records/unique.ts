@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import { recordClaims } from '../db/schema/index.js';
+import { covers } from '../domain/region.js';
 import { ruleViolation } from '../errors.js';
 import type { Candidate, CollectionDefinition, StoredRow, UniqueRule } from './definition.js';
 import type { WriteScope } from './write-scope.js';
@@ -37,8 +38,10 @@ export async function checkUnique<P extends UniqueSubject>(
   def: CollectionDefinition,
   subjects: P[],
   blindIndex: (value: string) => string,
-  fail: (subject: P, err: unknown) => void,
+  /** `claim`: the namespace when the value is held under a claim (an identity conflict). */
+  fail: (subject: P, err: unknown, claim?: string) => void,
 ) {
+  const region = scope.call.principal.region;
   const keyContext: KeyContext = { today: scope.call.today, blindIndex };
   for (const rule of def.unique ?? []) {
     const keyed = subjects
@@ -59,10 +62,13 @@ export async function checkUnique<P extends UniqueSubject>(
     const claimed = new Set<string>();
     for (const { s, key } of keyed) {
       const holder = holders.get(key)?.find((h) => h.id !== s.existing?.id);
+      const claim = 'claim' in rule ? rule.claim : undefined;
       if (holder) {
-        fail(s, ruleViolation(rule.path, rule.message(holder.row, s.candidate)));
+        // The holder is shown to the rule's message only when the caller may see it.
+        const visible = holder.row && covers(region, holder.row.regionCode) ? holder.row : undefined;
+        fail(s, ruleViolation(rule.path, rule.message(visible, s.candidate)), claim);
       } else if (claimed.has(key)) {
-        fail(s, ruleViolation(rule.path, inBatchMessage));
+        fail(s, ruleViolation(rule.path, inBatchMessage), claim);
       } else {
         claimed.add(key);
       }

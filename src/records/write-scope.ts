@@ -5,6 +5,7 @@ import { auditLog, changeSequence, changes } from '../db/schema/index.js';
 import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
 import type { ResolvedRef } from './definition.js';
+import type { IdentityThrottle } from './identity-throttle.js';
 
 /** Who is calling and from which request: carried into every audit row. */
 export interface CallContext {
@@ -12,10 +13,37 @@ export interface CallContext {
   requestId: string;
   /** Today in Asia/Shanghai (YYYY-MM-DD), fixed for the whole request. */
   today: string;
+  /** Counts this caller's writes of ID numbers that do not commit; absent, nothing is throttled. */
+  identityThrottle?: IdentityThrottle | undefined;
 }
 
 export type ChangeOp = 'upsert' | 'delete';
-export type AuditOp = 'create' | 'update' | 'delete' | 'read_pii';
+/**
+ * `identity_conflict`: a write refused because another active person holds the ID number;
+ * `identity_rolled_back`: any other write carrying an ID number that did not commit (refused, or undone
+ * with its transaction); `identity_throttled`: a request whose writes carrying ID numbers got 429.
+ * These three are written outside the write's transaction, so they stay when it rolls back.
+ */
+export type AuditOp = 'create' | 'update' | 'delete' | 'read_pii' | 'identity_conflict' | 'identity_rolled_back' | 'identity_throttled';
+export const AUDIT_OPS = [
+  'create',
+  'update',
+  'delete',
+  'read_pii',
+  'identity_conflict',
+  'identity_rolled_back',
+  'identity_throttled',
+] as const satisfies readonly AuditOp[];
+
+/** A write carrying an ID number, as the throttle and the audit log see it (never the number or its holder). */
+export interface IdentityAttempt {
+  collection: string;
+  /** The record written; null for a create (no record exists). */
+  recordId: string | null;
+  regionCode: string;
+  /** pending until the write's outcome is known; `written` still needs its transaction to commit. */
+  status: 'pending' | 'written' | 'conflict' | 'refused' | 'throttled';
+}
 
 interface PendingChange {
   collection: string;
@@ -50,6 +78,8 @@ export interface WriteScope {
   readonly refCache: Map<string, ResolvedRef>;
   recordChange(change: PendingChange): void;
   recordAudit(audit: PendingAudit): void;
+  /** Writes carrying ID numbers in this transaction (see `IdentityAttempt`); settled by `runWrite`. */
+  readonly identityAttempts: IdentityAttempt[];
   /** Runs `fn` inside a savepoint: if it throws, its writes and its pending feed/audit rows are undone. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -58,6 +88,7 @@ class Scope implements WriteScope {
   readonly refCache = new Map<string, ResolvedRef>();
   readonly changes: PendingChange[] = [];
   readonly audits: PendingAudit[] = [];
+  readonly identityAttempts: IdentityAttempt[] = [];
   private savepoints = 0;
 
   constructor(
@@ -75,7 +106,7 @@ class Scope implements WriteScope {
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     const name = sql.raw(`op_${++this.savepoints}`);
-    const marks = { changes: this.changes.length, audits: this.audits.length };
+    const marks = { changes: this.changes.length, audits: this.audits.length, attempts: this.identityAttempts.length };
     await this.tx.execute(sql`savepoint ${name}`);
     try {
       const result = await fn();
@@ -85,6 +116,9 @@ class Scope implements WriteScope {
       await this.tx.execute(sql`rollback to savepoint ${name}`);
       this.changes.length = marks.changes;
       this.audits.length = marks.audits;
+      // Writes undone here are replayed by the batch (or failed and say so); refusals stay counted.
+      const settled = this.identityAttempts.splice(marks.attempts).filter((a) => a.status !== 'written' && a.status !== 'pending');
+      this.identityAttempts.push(...settled);
       // Lookups made inside may describe rows that no longer exist.
       this.refCache.clear();
       throw err;
@@ -134,17 +168,64 @@ const MAX_ATTEMPTS = 3;
  */
 export async function runWrite<T>(database: Database, call: CallContext, fn: (scope: WriteScope) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let scope: Scope | undefined;
+    let result: T;
     try {
-      return await database.transaction(async (tx) => {
-        const scope = new Scope(tx, call);
-        const result = await fn(scope);
+      result = await database.transaction(async (tx) => {
+        scope = new Scope(tx, call);
+        const value = await fn(scope);
         await scope.flush();
-        return result;
+        return value;
       });
     } catch (err) {
       const root = rootDbError(err);
-      if (attempt >= MAX_ATTEMPTS || !(isRetryable(root) || isConstraintViolation(root))) throw err;
+      if (attempt >= MAX_ATTEMPTS || !(isRetryable(root) || isConstraintViolation(root))) {
+        if (scope) await settleIdentityAttempts(database, call, scope.identityAttempts, false);
+        throw err;
+      }
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt * Math.random()));
+      continue;
     }
+    if (scope) await settleIdentityAttempts(database, call, scope.identityAttempts, true);
+    return result;
   }
 }
+
+/**
+ * After the transaction: every write carrying an ID number that did not commit spends the caller's
+ * identity budget and gets an audit row — written on its own, outside the transaction, so a probe
+ * that rolls back its own transaction still leaves its trace. The rows name the caller, the request,
+ * the collection and region written, and the record when it existed; never the number nor its holder.
+ * Requests refused by the throttle leave one `identity_throttled` row.
+ */
+async function settleIdentityAttempts(database: Database, call: CallContext, attempts: IdentityAttempt[], committed: boolean) {
+  if (attempts.length === 0) return;
+  const lost = attempts.filter((a) => a.status === 'conflict' || a.status === 'refused' || (!committed && (a.status === 'written' || a.status === 'pending')));
+  const throttled = attempts.find((a) => a.status === 'throttled');
+  call.identityThrottle?.spend(call.principal, lost.length);
+  const rows: (IdentityAttempt & { op: AuditOp })[] = [
+    ...lost.map((a) => ({ ...a, op: a.status === 'conflict' ? ('identity_conflict' as const) : ('identity_rolled_back' as const) })),
+    ...(throttled ? [{ ...throttled, op: 'identity_throttled' as const }] : []),
+  ];
+  if (rows.length === 0) return;
+  await insertJsonRows(
+    database.db,
+    auditLog,
+    rows.map((a) => ({
+      collection: a.collection,
+      // The audit table needs a record id: a create that never happened is the nil UUID (shown as null).
+      recordId: a.recordId ?? NO_RECORD,
+      regionCode: a.regionCode,
+      op: a.op,
+      version: null,
+      movedFrom: null,
+      sub: call.principal.sub,
+      clientId: call.principal.clientId ?? null,
+      callerRegion: call.principal.region,
+      requestId: call.requestId,
+    })),
+  );
+}
+
+/** The record id of an audit row about a create that did not happen. */
+export const NO_RECORD = '00000000-0000-0000-0000-000000000000';

@@ -6,6 +6,7 @@ import { auditLog } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import { regionFilter } from '../records/region-scope.js';
 import { commonProblems, RegionCode } from '../records/schemas.js';
+import { AUDIT_OPS, NO_RECORD, type AuditOp } from '../records/write-scope.js';
 
 const AuditEntry = z
   .object({
@@ -16,9 +17,13 @@ const AuditEntry = z
     callerRegion: z.string().describe("The caller's region"),
     requestId: z.string().nullable().describe('Request id, as in the logs and problem bodies'),
     collection: z.string(),
-    recordId: z.uuid(),
+    recordId: z.uuid().nullable().describe('The record written; null for a refused create (no record exists)'),
     regionCode: z.string().describe("The record's region"),
-    op: z.enum(['create', 'update', 'delete', 'read_pii']).describe('create, update, delete, or read_pii (personal data shown in full)'),
+    op: z
+      .enum(AUDIT_OPS)
+      .describe(
+        'create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (a request refused with 429 too_many_identity_probes). The identity_* rows are written even when the write\'s transaction rolled back.',
+      ),
     version: z.number().int().nullable(),
     movedFrom: z
       .string()
@@ -47,7 +52,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
           collection: z.string().max(40).optional(),
           recordId: z.uuid().optional(),
           sub: z.string().max(200).optional(),
-          op: z.enum(['create', 'update', 'delete', 'read_pii']).optional(),
+          op: z.enum(AUDIT_OPS).optional(),
           from: z.iso.datetime({ offset: true }).optional().describe('At or after this instant'),
           to: z.iso.datetime({ offset: true }).optional().describe('At or before this instant'),
         }),
@@ -86,7 +91,12 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((r) => ({ ...r, at: r.at.toISOString(), op: r.op as 'create' | 'update' | 'delete' | 'read_pii' })),
+        items: page.map((r) => ({
+          ...r,
+          recordId: r.recordId === NO_RECORD ? null : r.recordId,
+          at: r.at.toISOString(),
+          op: r.op as AuditOp,
+        })),
         nextCursor: rows.length > q.limit && last ? Buffer.from(`a${last.id}`).toString('base64url') : null,
       };
     },

@@ -5,7 +5,8 @@ import { AppError, isConnectionError, rootDbError, validationFailed } from '../e
 import { problemBody, toAppError } from '../plugins/problem.js';
 import { buildCollectionSchemas } from '../records/api-schemas.js';
 import type { RecordEngine, UpsertItem, WriteOutcome } from '../records/engine.js';
-import { commonProblems, ExternalId, Problem, problemResponse, RegionCode } from '../records/schemas.js';
+import { tooManyIdentityProbes } from '../records/identity-throttle.js';
+import { commonProblems, ExternalId, identityProbesResponse, Problem, problemResponse, RegionCode } from '../records/schemas.js';
 import { runWrite, type WriteScope } from '../records/write-scope.js';
 import { targetsOf } from '../records/store.js';
 
@@ -198,6 +199,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
           ...commonProblems,
           413: problemResponse('Body over the size limit'),
           422: problemResponse('Atomic batch rolled back (batch_rolled_back)'),
+          429: identityProbesResponse,
         },
       },
     },
@@ -232,6 +234,10 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
         if (!failed?.error) throw err;
         const problem = failed.error;
         if (failed.status >= 500) throw new AppError(failed.status, problem.code, problem.title, { detail: problem.detail });
+        if (problem.code === 'too_many_identity_probes') {
+          const throttle = request.call.identityThrottle;
+          throw tooManyIdentityProbes(Math.max(1, throttle?.retryAfter(request.call.principal) ?? 1), throttle?.budgetPerMinute ?? 0);
+        }
         throw new AppError(422, 'batch_rolled_back', 'Batch rolled back', {
           detail: `Operation ${failed.index} failed (${problem.code}): ${problem.detail ?? problem.title} Nothing was written.`,
           errors: problem.errors,

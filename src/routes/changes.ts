@@ -109,7 +109,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         const def = engine.registry.get(row.collection);
         let record: Record<string, unknown> | null = null;
         if (def && row.record) {
-          record = renderRecord(def, row.record as StoredRow, { cipher, showPii });
+          // Snapshots keep the regions of the records they refer to: foreign keys render as null.
+          record = renderRecord(def, row.record as StoredRow, { cipher, showPii, region: request.call.principal.region });
           if (showPii && (def.pii?.length ?? 0) > 0) {
             (piiReads[def.name] ??= []).push({ id: row.recordId, regionCode: row.regionCode, version: row.version });
           }

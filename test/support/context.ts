@@ -25,6 +25,8 @@ export interface TokenOptions {
   region?: string;
   scope?: string;
   sub?: string;
+  /** The token's client_id (the identity throttle counts per client). */
+  clientId?: string;
   ttlSeconds?: number;
   secret?: string;
   audience?: string;
@@ -39,6 +41,7 @@ export function token(options: TokenOptions = {}): Promise<string> {
     region: options.region ?? '410000',
     scope: options.scope ?? ALL_SCOPES,
     sub: options.sub ?? 'tester',
+    ...(options.clientId ? { clientId: options.clientId } : {}),
     ttlSeconds: options.ttlSeconds ?? 600,
   });
 }

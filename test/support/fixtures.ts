@@ -60,9 +60,9 @@ export interface AuditJson {
   callerRegion: string;
   requestId: string | null;
   collection: string;
-  recordId: string;
+  recordId: string | null;
   regionCode: string;
-  op: 'create' | 'update' | 'delete' | 'read_pii';
+  op: 'create' | 'update' | 'delete' | 'read_pii' | 'identity_conflict' | 'identity_rolled_back' | 'identity_throttled';
   version: number | null;
 }
 

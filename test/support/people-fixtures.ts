@@ -49,6 +49,7 @@ export interface OrgUnitBody {
   externalId?: string;
   name: string;
   level: 'province' | 'city' | 'county' | 'street';
+  parentId?: string | null;
 }
 
 export function anOrgUnit(overrides: Partial<OrgUnitBody> = {}): OrgUnitBody {
