@@ -53,21 +53,21 @@ const UPSERT_SQL = `insert into ${TWIN_TABLE} (${names})
   ${COLUMNS.slice(2).map(([name]) => `"${name}" = excluded."${name}"`).join(', ')},
   version = ${TWIN_TABLE}.version + 1, updated_at = now()`;
 
-/** Upserts `operations` in chunks of `chunkSize`, one statement per chunk; returns the rows written. */
-export async function baselineUpsert(
-  client: pg.ClientBase,
-  operations: readonly UpsertOperation[],
-  ctx: RowContext,
-  chunkSize = 1000,
-): Promise<number> {
+/** Runs `statement` over `operations` in chunks of `chunkSize`, the columns as arrays; returns the rows written. */
+async function inChunks(statement: string, client: pg.ClientBase, operations: readonly UpsertOperation[], ctx: RowContext, chunkSize: number) {
   let written = 0;
   for (let start = 0; start < operations.length; start += chunkSize) {
     const chunk = operations.slice(start, start + chunkSize);
     const columns = COLUMNS.map(([, , value]) => chunk.map((op) => value(op, ctx)));
-    const result = await client.query(UPSERT_SQL, columns);
+    const result = await client.query(statement, columns);
     written += result.rowCount ?? 0;
   }
   return written;
+}
+
+/** Upserts `operations` in chunks of `chunkSize`, one statement per chunk; returns the rows written. */
+export function baselineUpsert(client: pg.ClientBase, operations: readonly UpsertOperation[], ctx: RowContext, chunkSize = 1000): Promise<number> {
+  return inChunks(UPSERT_SQL, client, operations, ctx, chunkSize);
 }
 
 // The update baseline: one `UPDATE … FROM unnest(…)` per chunk, matched on the caller's key, bumping the version.
@@ -78,18 +78,6 @@ const UPDATE_SQL = `update ${TWIN_TABLE} as t set
   where t.region_code = u.region_code and t.external_id = u.external_id and t.deleted_at is null`;
 
 /** Updates the twin rows of `operations` (which must exist) in chunks of `chunkSize`; returns the rows written. */
-export async function baselineUpdate(
-  client: pg.ClientBase,
-  operations: readonly UpsertOperation[],
-  ctx: RowContext,
-  chunkSize = 1000,
-): Promise<number> {
-  let written = 0;
-  for (let start = 0; start < operations.length; start += chunkSize) {
-    const chunk = operations.slice(start, start + chunkSize);
-    const columns = COLUMNS.map(([, , value]) => chunk.map((op) => value(op, ctx)));
-    const result = await client.query(UPDATE_SQL, columns);
-    written += result.rowCount ?? 0;
-  }
-  return written;
+export function baselineUpdate(client: pg.ClientBase, operations: readonly UpsertOperation[], ctx: RowContext, chunkSize = 1000): Promise<number> {
+  return inChunks(UPDATE_SQL, client, operations, ctx, chunkSize);
 }
