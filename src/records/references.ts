@@ -23,6 +23,7 @@ export function createReferences(registry: Registry) {
     by: Target,
     path: string,
     lock: LockStrength,
+    hint?: string,
   ): Promise<ResolvedRef> {
     const key = 'id' in by ? idKey(targetName, by.id) : keyKey(targetName, by.regionCode, by.externalId);
     const cached = scope.refCache.get(key);
@@ -37,7 +38,7 @@ export function createReferences(registry: Registry) {
     );
     if (!row) {
       const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
-      throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
+      throw referenceNotFound(path, `No ${targetName} record with ${what} in your regions.${hint ? ` ${hint}` : ''}`);
     }
     const resolved = remember(scope, targetName, row, lock);
     return resolved;
@@ -86,10 +87,10 @@ export function createReferences(registry: Registry) {
       if (ref.many) {
         const list: ResolvedRef[] = [];
         if (Array.isArray(byId) && byId.length > 0) {
-          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock));
+          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock, ref.notFoundHint));
         } else if (Array.isArray(byKey)) {
           for (const [i, key] of byKey.entries()) {
-            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock));
+            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock, ref.notFoundHint));
           }
         }
         ids[ref.field] = list.map((r) => r.id);
@@ -99,8 +100,8 @@ export function createReferences(registry: Registry) {
       }
       const found =
         byId != null
-          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock)
-          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock);
+          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock, ref.notFoundHint)
+          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock, ref.notFoundHint);
       if (byId != null && byKey != null && found.externalId !== byKey) {
         throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
       }

@@ -48,6 +48,7 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
     out[ref.field] = row[ref.field] ?? (ref.many ? [] : null);
     out[ref.externalField] = row[ref.externalField] ?? (ref.many ? [] : null);
   }
+  for (const key of Object.keys(def.derivedFields ?? {})) out[key] = row[key] ?? null;
   return out;
 }
 
