@@ -18,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
 import { healthRoutes } from './routes/health.js';
+import { statsRoutes } from './routes/stats.js';
 import { createPiiCipher } from './security/pii.js';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from './security/tokens.js';
 
@@ -98,6 +99,7 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(batchRoutes, { database, engine, bodyLimit: config.BODY_LIMIT_BYTES });
   await app.register(changeRoutes, { database, engine, cipher });
   await app.register(auditRoutes, { database });
+  await app.register(statsRoutes, { database });
   return app;
 }
 

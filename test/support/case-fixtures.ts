@@ -1,5 +1,5 @@
 import type { App } from '../../src/app.js';
-import { daysFromToday, seedOfficer } from './people-fixtures.js';
+import { daysFromToday, seedOfficer, type CredentialBody } from './people-fixtures.js';
 
 let serial = 0;
 
@@ -46,8 +46,8 @@ export function aDecidedCase(overrides: Partial<CaseBody> = {}): CaseBody {
 }
 
 /** A unit and two active officers with valid enforcement credentials in `regionCode`: everything a case needs. */
-export async function seedHandlers(app: App, regionCode: string, key = 'H') {
-  const a = await seedOfficer(app, regionCode, `${key}1`);
-  const b = await seedOfficer(app, regionCode, `${key}2`, { officer: { orgUnitId: a.unit.id } });
+export async function seedHandlers(app: App, regionCode: string, key = 'H', credential: Partial<CredentialBody> = {}) {
+  const a = await seedOfficer(app, regionCode, `${key}1`, { credential });
+  const b = await seedOfficer(app, regionCode, `${key}2`, { officer: { orgUnitId: a.unit.id }, credential });
   return { unit: a.unit, handlers: [a.officer, b.officer], credentials: [a.credential!, b.credential!] };
 }
