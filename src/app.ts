@@ -17,6 +17,7 @@ import { collectionRoutes } from './records/routes.js';
 import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
+import { complianceRoutes } from './routes/compliance.js';
 import { healthRoutes } from './routes/health.js';
 import { statsRoutes } from './routes/stats.js';
 import { createPiiCipher } from './security/pii.js';
@@ -100,6 +101,7 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(changeRoutes, { database, engine, cipher });
   await app.register(auditRoutes, { database });
   await app.register(statsRoutes, { database });
+  await app.register(complianceRoutes, { database });
   return app;
 }
 
