@@ -15,7 +15,7 @@ import { isEntryPoint } from './entry-point.js';
 
 export const SEED_BATCH_SIZE = 1000;
 /** Collections in the order they must be written: each references the one before. */
-export const SEED_PHASES = ['org-units', 'officers', 'credentials'] as const;
+export const SEED_PHASES = ['org-units', 'officers', 'credentials', 'cases'] as const;
 export const SEED_SCOPE = 'records:read records:write';
 
 export interface CollectionCounts {
@@ -93,7 +93,7 @@ export interface WriteDatasetOptions {
  */
 export async function writeDataset(
   app: App,
-  dataset: Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'>,
+  dataset: Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'> & Partial<Pick<DemoDataset, 'cases'>>,
   options: WriteDatasetOptions,
 ): Promise<SeedSummary> {
   const batchSize = Math.min(options.batchSize ?? SEED_BATCH_SIZE, SEED_BATCH_SIZE);
@@ -102,6 +102,7 @@ export async function writeDataset(
     'org-units': dataset.orgUnits,
     officers: dataset.officers,
     credentials: dataset.credentials,
+    cases: dataset.cases ?? [],
   };
   const links = new Map(dataset.links.map((link) => [keyOf(link.collection, link.regionCode, link.externalId), link]));
   const summary: SeedSummary = { counts: {}, failures: [], skipped: [], written: new Map() };
@@ -264,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
     const dataset = demoDataset({ seed, officers, today: todayInShanghai() });
     const where = runtime.embedded ? `embedded database ${config.PGLITE_DIR}` : 'PostgreSQL (DATABASE_URL)';
     process.stdout.write(
-      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials (today ${dataset.today})\n`,
+      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials, ${dataset.cases.length} cases (today ${dataset.today})\n`,
     );
     const started = performance.now();
     const summary = await writeDataset(app, dataset, { authorization: `Bearer ${token}` });

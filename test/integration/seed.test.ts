@@ -45,13 +45,14 @@ describe('seed: the demo data set written through POST /v1/batch', () => {
       'org-units': { created: dataset.orgUnits.length, updated: 0, unchanged: 0, failed: 0 },
       officers: { created: dataset.officers.length, updated: 0, unchanged: 0, failed: 0 },
       credentials: { created: dataset.credentials.length, updated: 0, unchanged: 0, failed: 0 },
+      cases: { created: dataset.cases.length, updated: 0, unchanged: 0, failed: 0 },
     });
   });
 
   it('changes nothing on the second run: every operation 200 with the same version, the same record counts', async () => {
     const { authorization } = await bearer({ region: '410000', scope: SEED_SCOPE });
     const headers = { authorization };
-    const countsBefore = await Promise.all(['org-units', 'officers', 'credentials'].map(async (c) => (await listAll(c, headers)).length));
+    const countsBefore = await Promise.all(['org-units', 'officers', 'credentials', 'cases'].map(async (c) => (await listAll(c, headers)).length));
     const feedBefore = await drainFeed(ctx.app, headers);
 
     const second = await writeDataset(ctx.app, dataset, { authorization });
@@ -60,17 +61,18 @@ describe('seed: the demo data set written through POST /v1/batch', () => {
       'org-units': { created: 0, updated: 0, unchanged: dataset.orgUnits.length, failed: 0 },
       officers: { created: 0, updated: 0, unchanged: dataset.officers.length, failed: 0 },
       credentials: { created: 0, updated: 0, unchanged: dataset.credentials.length, failed: 0 },
+      cases: { created: 0, updated: 0, unchanged: dataset.cases.length, failed: 0 },
     });
     for (const [key, result] of second.written) {
       expect(result.status, key).toBe(200);
       expect(result.version, key).toBe(first.written.get(key)?.version);
       expect(result.id, key).toBe(first.written.get(key)?.id);
     }
-    expect(second.written.size).toBe(dataset.orgUnits.length + dataset.officers.length + dataset.credentials.length);
+    expect(second.written.size).toBe(dataset.orgUnits.length + dataset.officers.length + dataset.credentials.length + dataset.cases.length);
 
-    const countsAfter = await Promise.all(['org-units', 'officers', 'credentials'].map(async (c) => (await listAll(c, headers)).length));
+    const countsAfter = await Promise.all(['org-units', 'officers', 'credentials', 'cases'].map(async (c) => (await listAll(c, headers)).length));
     expect(countsAfter).toEqual(countsBefore);
-    expect(countsAfter).toEqual([dataset.orgUnits.length, dataset.officers.length, dataset.credentials.length]);
+    expect(countsAfter).toEqual([dataset.orgUnits.length, dataset.officers.length, dataset.credentials.length, dataset.cases.length]);
     // No new versions, so no new change-feed entries.
     const feedAfter = await drainFeed(ctx.app, headers, { after: feedBefore.cursor });
     expect(feedBefore.items.length).toBe(countsBefore.reduce((a, b) => a + b, 0));
@@ -136,7 +138,7 @@ describe('seed: failures', () => {
     );
     expect(summary.counts['org-units']).toMatchObject({ created: 1, failed: 0 });
     expect(summary.counts['officers']).toMatchObject({ created: 0, failed: 1 });
-    expect(summary.skipped).toEqual(['credentials']);
+    expect(summary.skipped).toEqual(['credentials', 'cases']);
     expect(summary.failures[0]).toMatchObject({
       collection: 'officers',
       regionCode: '411000',
