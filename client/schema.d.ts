@@ -278,6 +278,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List cases records in your regions (keyset pagination)
+         * @description Needs a bearer token with the `records:read` scope.
+         */
+        get: operations["listCases"];
+        put?: never;
+        /**
+         * Create one cases record
+         * @description Needs a bearer token with the `records:write` scope.
+         */
+        post: operations["createCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one cases record
+         * @description Needs a bearer token with the `records:read` scope.
+         */
+        get: operations["getCase"];
+        /**
+         * Replace one cases record
+         * @description Needs a bearer token with the `records:write` scope.
+         */
+        put: operations["replaceCase"];
+        post?: never;
+        /**
+         * Delete one cases record (a tombstone stays in the change feed)
+         * @description Needs a bearer token with the `records:write` scope.
+         */
+        delete: operations["deleteCase"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of one cases record (JSON Merge Patch)
+         * @description Needs a bearer token with the `records:write` scope.
+         */
+        patch: operations["patchCase"];
+        trace?: never;
+    };
+    "/v1/cases/external/{regionCode}/{externalId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one cases record by the caller's own key
+         * @description Needs a bearer token with the `records:read` scope.
+         */
+        get: operations["getCaseByExternalId"];
+        /**
+         * Create or update one cases record by the caller's own key (idempotent)
+         * @description 201 when created, 200 when updated; an unchanged body answers 200 with the same version and writes nothing.
+         *
+         *     Needs a bearer token with the `records:write` scope.
+         */
+        put: operations["upsertCaseByExternalId"];
+        post?: never;
+        /**
+         * Delete one cases record by the caller's own key
+         * @description Needs a bearer token with the `records:write` scope.
+         */
+        delete: operations["deleteCaseByExternalId"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/changes": {
         parameters: {
             query?: never;
@@ -292,6 +378,72 @@ export interface paths {
          *     Needs a bearer token with the `records:read` scope.
          */
         get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/cases-overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cases undecided after their 90-day deadline 超期未决案件
+         * @description Live cases still undecided (stage filed, investigating, legal_review or notified) more than 90 days after filedOn (行政处罚法 第60条), as of today; oldest first. Fix: decide the case, or record its terminated/transferred stage. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceCasesOverdue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/cases-understaffed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open cases without two qualified handlers 承办人不足两人
+         * @description Live cases not yet closed, terminated or transferred with fewer than two handling officers who are active and hold a valid enforcement credential today (行政处罚法 第42条) — a handler may have left or lost the credential since the case was filed. Fix: replace the handlers named in facts.unqualifiedHandlerIds. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceCasesUnderstaffed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/credentials-expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Valid credentials expiring soon 证件即将到期
+         * @description Live valid credentials whose expiresOn falls between today and today + days (Asia/Shanghai), soonest first. Fix: renew the credential (record the new one) before it expires. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceCredentialsExpiring"];
         put?: never;
         post?: never;
         delete?: never;
@@ -816,6 +968,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/stats/annual": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Annual statistics 行政执法统计年报 of the region and its child regions
+         * @description The same figures for a calendar year (the 年报, due by 31 January).
+         *
+         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.
+         *
+         *     **cases 案件**
+         *     - `cases.filed` 立案数: Cases whose filedOn 立案日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.decided` 作出处罚决定数: Cases whose decidedOn 决定日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.closed` 结案数: Cases whose closedOn 结案日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.overdue` 超期未决数: Cases that became overdue in the period: the first day after their decision deadline (filedOn + 90 days, 行政处罚法 第60条) is in the period and not after asOf, and they were not decided by the deadline (decidedOn empty or later). Cases terminated or transferred without a decision are not counted.
+         *     - `cases.decidedOnTime` 按期决定数: Decided cases (decidedOn in the period) decided within 90 days of filing (decidedOn ≤ filedOn + 90).
+         *     - `cases.onTimeRate` 按期办结率: decidedOnTime / decided.
+         *     - `cases.legalReviewed` 法制审核数: Decided cases (decidedOn in the period) that passed the stage legal_review 法制审核 (行政处罚法 第58条).
+         *     - `cases.legalReviewRate` 法制审核率: legalReviewed / decided.
+         *     - `cases.transferred` 移送数: Cases filed in the period that were transferred 移送 (stage transferred, e.g. to the judicial organs).
+         *     - `cases.fineFen` 罚款金额（分）: Sum of fineFen of the cases decided in the period, in fen.
+         *     - `cases.confiscationFen` 没收金额（分）: Sum of confiscationFen of the cases decided in the period, in fen; confiscations without a determinable amount (no confiscationFen) are not counted.
+         *     - `cases.penaltyAmountFen` 罚没金额（分）: 罚没金额: fineFen + confiscationFen of the cases decided in the period, in fen (the 年报 shows it in 万元 = 1,000,000 fen).
+         *     - `cases.executed` 执行数: Cases decided in the period whose executedOn 执行完毕日期 is on or before asOf.
+         *     - `cases.executionRate` 执行率: executed / decided.
+         *     - `cases.byCategory.city_appearance` 立案数·市容环境: Cases filed in the period of category city_appearance 市容环境.
+         *     - `cases.byCategory.landscaping` 立案数·园林绿化: Cases filed in the period of category landscaping 园林绿化.
+         *     - `cases.byCategory.municipal_utilities` 立案数·市政公用: Cases filed in the period of category municipal_utilities 市政公用.
+         *     - `cases.byCategory.construction` 立案数·违法建设: Cases filed in the period of category construction 违法建设.
+         *     - `cases.byCategory.dust` 立案数·扬尘污染: Cases filed in the period of category dust 扬尘污染.
+         *     - `cases.byCategory.muck_transport` 立案数·渣土运输: Cases filed in the period of category muck_transport 渣土运输.
+         *     - `cases.byCategory.parking` 立案数·违规停车: Cases filed in the period of category parking 违规停车.
+         *     - `cases.byCategory.catering_fumes` 立案数·餐饮油烟: Cases filed in the period of category catering_fumes 餐饮油烟.
+         *     - `cases.byCategory.other` 立案数·其他: Cases filed in the period of category other 其他.
+         *     - `cases.byHeaviestPenalty.practice_ban` 处罚决定数·限制从业: Cases decided in the period whose heaviest penalty is practice_ban 限制从业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.closure_order` 处罚决定数·责令关闭: Cases decided in the period whose heaviest penalty is closure_order 责令关闭: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.suspension_order` 处罚决定数·责令停产停业: Cases decided in the period whose heaviest penalty is suspension_order 责令停产停业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.business_restriction` 处罚决定数·限制开展生产经营活动: Cases decided in the period whose heaviest penalty is business_restriction 限制开展生产经营活动: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.license_revocation` 处罚决定数·吊销许可证件: Cases decided in the period whose heaviest penalty is license_revocation 吊销许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.qualification_downgrade` 处罚决定数·降低资质等级: Cases decided in the period whose heaviest penalty is qualification_downgrade 降低资质等级: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.license_suspension` 处罚决定数·暂扣许可证件: Cases decided in the period whose heaviest penalty is license_suspension 暂扣许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.confiscation_of_property` 处罚决定数·没收非法财物: Cases decided in the period whose heaviest penalty is confiscation_of_property 没收非法财物: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.confiscation_of_gains` 处罚决定数·没收违法所得: Cases decided in the period whose heaviest penalty is confiscation_of_gains 没收违法所得: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.fine` 处罚决定数·罚款: Cases decided in the period whose heaviest penalty is fine 罚款: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.public_criticism` 处罚决定数·通报批评: Cases decided in the period whose heaviest penalty is public_criticism 通报批评: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.warning` 处罚决定数·警告: Cases decided in the period whose heaviest penalty is warning 警告: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.other` 处罚决定数·其他: Cases decided in the period whose heaviest penalty is other 其他: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *
+         *     **people 人员**
+         *     - `people.activeOfficers` 在职执法人员数: Officers whose employmentStatus is active in the current records (a snapshot: employment history is not kept).
+         *     - `people.byStaffingType.civil_servant` 在职执法人员数·公务员: Active officers of staffingType civil_servant 公务员.
+         *     - `people.byStaffingType.civil_servant_managed` 在职执法人员数·参照公务员法管理: Active officers of staffingType civil_servant_managed 参照公务员法管理.
+         *     - `people.byStaffingType.public_institution` 在职执法人员数·事业编制: Active officers of staffingType public_institution 事业编制.
+         *     - `people.byStaffingType.contract` 在职执法人员数·劳动合同工/临时工: Active officers of staffingType contract 劳动合同工/临时工.
+         *     - `people.credentialHolders` 持证人数: Active officers holding an enforcement credential 行政执法证 valid on asOf (status valid, issuedOn ≤ asOf ≤ expiresOn).
+         *     - `people.credentialHoldingRate` 持证率: 行政执法证持证率: credentialHolders / activeOfficers.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["getAnnualStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/quarterly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quarterly statistics 季度统计 of the region and its child regions
+         * @description The quarterly 通报 figures  for one calendar quarter.
+         *
+         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.
+         *
+         *     **cases 案件**
+         *     - `cases.filed` 立案数: Cases whose filedOn 立案日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.decided` 作出处罚决定数: Cases whose decidedOn 决定日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.closed` 结案数: Cases whose closedOn 结案日期 is in the period (from ≤ date ≤ to).
+         *     - `cases.overdue` 超期未决数: Cases that became overdue in the period: the first day after their decision deadline (filedOn + 90 days, 行政处罚法 第60条) is in the period and not after asOf, and they were not decided by the deadline (decidedOn empty or later). Cases terminated or transferred without a decision are not counted.
+         *     - `cases.decidedOnTime` 按期决定数: Decided cases (decidedOn in the period) decided within 90 days of filing (decidedOn ≤ filedOn + 90).
+         *     - `cases.onTimeRate` 按期办结率: decidedOnTime / decided.
+         *     - `cases.legalReviewed` 法制审核数: Decided cases (decidedOn in the period) that passed the stage legal_review 法制审核 (行政处罚法 第58条).
+         *     - `cases.legalReviewRate` 法制审核率: legalReviewed / decided.
+         *     - `cases.transferred` 移送数: Cases filed in the period that were transferred 移送 (stage transferred, e.g. to the judicial organs).
+         *     - `cases.fineFen` 罚款金额（分）: Sum of fineFen of the cases decided in the period, in fen.
+         *     - `cases.confiscationFen` 没收金额（分）: Sum of confiscationFen of the cases decided in the period, in fen; confiscations without a determinable amount (no confiscationFen) are not counted.
+         *     - `cases.penaltyAmountFen` 罚没金额（分）: 罚没金额: fineFen + confiscationFen of the cases decided in the period, in fen (the 年报 shows it in 万元 = 1,000,000 fen).
+         *     - `cases.executed` 执行数: Cases decided in the period whose executedOn 执行完毕日期 is on or before asOf.
+         *     - `cases.executionRate` 执行率: executed / decided.
+         *     - `cases.byCategory.city_appearance` 立案数·市容环境: Cases filed in the period of category city_appearance 市容环境.
+         *     - `cases.byCategory.landscaping` 立案数·园林绿化: Cases filed in the period of category landscaping 园林绿化.
+         *     - `cases.byCategory.municipal_utilities` 立案数·市政公用: Cases filed in the period of category municipal_utilities 市政公用.
+         *     - `cases.byCategory.construction` 立案数·违法建设: Cases filed in the period of category construction 违法建设.
+         *     - `cases.byCategory.dust` 立案数·扬尘污染: Cases filed in the period of category dust 扬尘污染.
+         *     - `cases.byCategory.muck_transport` 立案数·渣土运输: Cases filed in the period of category muck_transport 渣土运输.
+         *     - `cases.byCategory.parking` 立案数·违规停车: Cases filed in the period of category parking 违规停车.
+         *     - `cases.byCategory.catering_fumes` 立案数·餐饮油烟: Cases filed in the period of category catering_fumes 餐饮油烟.
+         *     - `cases.byCategory.other` 立案数·其他: Cases filed in the period of category other 其他.
+         *     - `cases.byHeaviestPenalty.practice_ban` 处罚决定数·限制从业: Cases decided in the period whose heaviest penalty is practice_ban 限制从业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.closure_order` 处罚决定数·责令关闭: Cases decided in the period whose heaviest penalty is closure_order 责令关闭: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.suspension_order` 处罚决定数·责令停产停业: Cases decided in the period whose heaviest penalty is suspension_order 责令停产停业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.business_restriction` 处罚决定数·限制开展生产经营活动: Cases decided in the period whose heaviest penalty is business_restriction 限制开展生产经营活动: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.license_revocation` 处罚决定数·吊销许可证件: Cases decided in the period whose heaviest penalty is license_revocation 吊销许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.qualification_downgrade` 处罚决定数·降低资质等级: Cases decided in the period whose heaviest penalty is qualification_downgrade 降低资质等级: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.license_suspension` 处罚决定数·暂扣许可证件: Cases decided in the period whose heaviest penalty is license_suspension 暂扣许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.confiscation_of_property` 处罚决定数·没收非法财物: Cases decided in the period whose heaviest penalty is confiscation_of_property 没收非法财物: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.confiscation_of_gains` 处罚决定数·没收违法所得: Cases decided in the period whose heaviest penalty is confiscation_of_gains 没收违法所得: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.fine` 处罚决定数·罚款: Cases decided in the period whose heaviest penalty is fine 罚款: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.public_criticism` 处罚决定数·通报批评: Cases decided in the period whose heaviest penalty is public_criticism 通报批评: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.warning` 处罚决定数·警告: Cases decided in the period whose heaviest penalty is warning 警告: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *     - `cases.byHeaviestPenalty.other` 处罚决定数·其他: Cases decided in the period whose heaviest penalty is other 其他: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+         *
+         *     **people 人员**
+         *     - `people.activeOfficers` 在职执法人员数: Officers whose employmentStatus is active in the current records (a snapshot: employment history is not kept).
+         *     - `people.byStaffingType.civil_servant` 在职执法人员数·公务员: Active officers of staffingType civil_servant 公务员.
+         *     - `people.byStaffingType.civil_servant_managed` 在职执法人员数·参照公务员法管理: Active officers of staffingType civil_servant_managed 参照公务员法管理.
+         *     - `people.byStaffingType.public_institution` 在职执法人员数·事业编制: Active officers of staffingType public_institution 事业编制.
+         *     - `people.byStaffingType.contract` 在职执法人员数·劳动合同工/临时工: Active officers of staffingType contract 劳动合同工/临时工.
+         *     - `people.credentialHolders` 持证人数: Active officers holding an enforcement credential 行政执法证 valid on asOf (status valid, issuedOn ≤ asOf ≤ expiresOn).
+         *     - `people.credentialHoldingRate` 持证率: 行政执法证持证率: credentialHolders / activeOfficers.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["getQuarterlyStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/trainings": {
         parameters: {
             query?: never;
@@ -1194,7 +1488,7 @@ export interface components {
             atomic: boolean;
             operations: {
                 /** @enum {string} */
-                collection: "org-units" | "officers" | "credentials" | "post-statuses" | "equipment" | "equipment-allocations" | "assistants" | "trainings" | "assessments";
+                collection: "org-units" | "officers" | "credentials" | "post-statuses" | "equipment" | "equipment-allocations" | "assistants" | "trainings" | "assessments" | "cases";
                 /** @description For upsert: the record, as in the collection's PUT …/external/{regionCode}/{externalId} body */
                 data?: {
                     [key: string]: unknown;
@@ -1230,6 +1524,217 @@ export interface components {
             /** Format: int64 */
             version?: number;
         };
+        /** @description Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+        Case: {
+            /** @description Case number 案号, e.g. 郑城管罚字〔2025〕第0123号; unique among live cases of a region */
+            caseNumber: string;
+            /**
+             * @description Category 案件类别: city_appearance 市容环境; landscaping 园林绿化; municipal_utilities 市政公用; construction 违法建设; dust 扬尘污染; muck_transport 渣土运输; parking 违规停车; catering_fumes 餐饮油烟; other 其他
+             * @enum {string}
+             */
+            category: "city_appearance" | "landscaping" | "municipal_utilities" | "construction" | "dust" | "muck_transport" | "parking" | "catering_fumes" | "other";
+            /** @description Closed on 结案日期 (YYYY-MM-DD); required at stage closed, not before executedOn */
+            closedOn: string | null;
+            /** @description Confiscated amount 没收金额 in fen 分: required when penalties has confiscation_of_gains (没收违法所得); optional with confiscation_of_property (没收非法财物) — leave it out when the value cannot be determined, and it is then not counted in 罚没金额 */
+            confiscationFen: number | null;
+            /**
+             * Format: date-time
+             * @description Created 创建时间 (RFC 3339)
+             */
+            createdAt: string;
+            /** @description Decided on 决定日期 (YYYY-MM-DD); required from stage decided on, not before filedOn */
+            decidedOn: string | null;
+            /**
+             * Format: date
+             * @description Decision deadline 办案期限: filedOn + 90 days, the last day to decide on time (第60条)
+             */
+            decisionDeadline: string;
+            /** @description Executed on 执行完毕日期 (YYYY-MM-DD); required from stage executed on, not before decidedOn */
+            executedOn: string | null;
+            /** @description The source platform's own id 外部编号 */
+            externalId: string | null;
+            /**
+             * Format: date
+             * @description Filed on 立案日期 (YYYY-MM-DD): starts the 90-day decision clock (行政处罚法 第60条); not in the future
+             */
+            filedOn: string;
+            /** @description Fine 罚款金额 in fen 分; required (and > 0) when penalties has fine, refused without it */
+            fineFen: number | null;
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 — the caller's keys */
+            handlingOfficerExternalIds: (string | null)[];
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 */
+            handlingOfficerIds: string[];
+            /** @description Heaviest penalty 最重处罚种类 of the decision, in the order of 行政处罚法 第9条; the case is counted under it in the statistics */
+            heaviestPenalty: ("other" | "warning" | "public_criticism" | "fine" | "confiscation_of_gains" | "confiscation_of_property" | "license_suspension" | "qualification_downgrade" | "license_revocation" | "business_restriction" | "suspension_order" | "closure_order" | "practice_ban") | null;
+            /**
+             * Format: uuid
+             * @description Server-assigned id 记录编号 (UUID)
+             */
+            id: string;
+            /** @description Major case 重大案件: needs 法制审核 (stage legal_review) before the decision (行政处罚法 第58条) */
+            major: boolean;
+            /** @description Handling unit 办案机构 — the caller's key */
+            orgUnitExternalId: string | null;
+            /** @description Handling unit 办案机构 */
+            orgUnitId: string | null;
+            /** @description Overdue 超期未决: still undecided (filed … notified) after the decision deadline, as of today (Asia/Shanghai) */
+            overdue: boolean;
+            /** @description Penalties 处罚种类 imposed by the decision, a set; required from stage decided on */
+            penalties: ("other" | "warning" | "public_criticism" | "fine" | "confiscation_of_gains" | "confiscation_of_property" | "license_suspension" | "qualification_downgrade" | "license_revocation" | "business_restriction" | "suspension_order" | "closure_order" | "practice_ban")[] | null;
+            /** @description Region code 行政区划代码 (GB/T 2260) */
+            regionCode: string;
+            /**
+             * @description Source 案件来源: patrol 巡查发现; complaint 投诉举报; assigned 交办; transferred_in 移送; non_site 非现场执法 (第41条); other 其他
+             * @enum {string}
+             */
+            source: "patrol" | "complaint" | "assigned" | "transferred_in" | "non_site" | "other";
+            /**
+             * @description Stage 办案阶段: filed 立案; investigating 调查取证; legal_review 法制审核; notified 告知; decided 决定; executed 执行; closed 结案; terminated 终止; transferred 移送. Moves only forward along filed → investigating → legal_review → notified → decided → executed → closed; a jump forward is allowed when the fields of the skipped stages are present; terminated and transferred only before the decision. A major case reaches decided only after legal_review (行政处罚法 第58条).
+             * @enum {string}
+             */
+            stage: "filed" | "investigating" | "legal_review" | "notified" | "decided" | "executed" | "closed" | "terminated" | "transferred";
+            /** @description Stage history 办案过程: each stage the case was written at, with the day and the writer; kept by the server, never written by the client */
+            stageHistory: components["schemas"]["CaseStageHistoryEntry"][];
+            /** @description Title 案由, e.g. 未经批准擅自占道经营 */
+            title: string;
+            /** @description Transferred to 移送机关 (e.g. 公安机关, 司法机关); required at stage transferred */
+            transferredTo: string | null;
+            /**
+             * Format: date-time
+             * @description Last changed 更新时间 (RFC 3339)
+             */
+            updatedAt: string;
+            /**
+             * Format: int64
+             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             */
+            version: number;
+        };
+        CaseInput: {
+            /** @description Case number 案号, e.g. 郑城管罚字〔2025〕第0123号; unique among live cases of a region */
+            caseNumber: string;
+            /**
+             * @description Category 案件类别: city_appearance 市容环境; landscaping 园林绿化; municipal_utilities 市政公用; construction 违法建设; dust 扬尘污染; muck_transport 渣土运输; parking 违规停车; catering_fumes 餐饮油烟; other 其他
+             * @enum {string}
+             */
+            category: "city_appearance" | "landscaping" | "municipal_utilities" | "construction" | "dust" | "muck_transport" | "parking" | "catering_fumes" | "other";
+            /** @description Closed on 结案日期 (YYYY-MM-DD); required at stage closed, not before executedOn */
+            closedOn?: string | null;
+            /** @description Confiscated amount 没收金额 in fen 分: required when penalties has confiscation_of_gains (没收违法所得); optional with confiscation_of_property (没收非法财物) — leave it out when the value cannot be determined, and it is then not counted in 罚没金额 */
+            confiscationFen?: number | null;
+            /** @description Decided on 决定日期 (YYYY-MM-DD); required from stage decided on, not before filedOn */
+            decidedOn?: string | null;
+            /** @description Executed on 执行完毕日期 (YYYY-MM-DD); required from stage executed on, not before decidedOn */
+            executedOn?: string | null;
+            externalId?: components["schemas"]["ExternalId"] | null;
+            /**
+             * Format: date
+             * @description Filed on 立案日期 (YYYY-MM-DD): starts the 90-day decision clock (行政处罚法 第60条); not in the future
+             */
+            filedOn: string;
+            /** @description Fine 罚款金额 in fen 分; required (and > 0) when penalties has fine, refused without it */
+            fineFen?: number | null;
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 — by the caller's key */
+            handlingOfficerExternalIds?: components["schemas"]["ExternalId"][] | null;
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 — by id */
+            handlingOfficerIds?: string[] | null;
+            /** @description Major case 重大案件: needs 法制审核 (stage legal_review) before the decision (行政处罚法 第58条) */
+            major: boolean;
+            /** @description Handling unit 办案机构 — by the caller's key, in the same region */
+            orgUnitExternalId?: components["schemas"]["ExternalId"] | null;
+            /** @description Handling unit 办案机构 — by id (or give orgUnitExternalId) */
+            orgUnitId?: string | null;
+            /** @description Penalties 处罚种类 imposed by the decision, a set; required from stage decided on */
+            penalties?: ("other" | "warning" | "public_criticism" | "fine" | "confiscation_of_gains" | "confiscation_of_property" | "license_suspension" | "qualification_downgrade" | "license_revocation" | "business_restriction" | "suspension_order" | "closure_order" | "practice_ban")[] | null;
+            regionCode: components["schemas"]["RegionCode"];
+            /**
+             * @description Source 案件来源: patrol 巡查发现; complaint 投诉举报; assigned 交办; transferred_in 移送; non_site 非现场执法 (第41条); other 其他
+             * @enum {string}
+             */
+            source: "patrol" | "complaint" | "assigned" | "transferred_in" | "non_site" | "other";
+            /**
+             * @description Stage 办案阶段: filed 立案; investigating 调查取证; legal_review 法制审核; notified 告知; decided 决定; executed 执行; closed 结案; terminated 终止; transferred 移送. Moves only forward along filed → investigating → legal_review → notified → decided → executed → closed; a jump forward is allowed when the fields of the skipped stages are present; terminated and transferred only before the decision. A major case reaches decided only after legal_review (行政处罚法 第58条).
+             * @enum {string}
+             */
+            stage: "filed" | "investigating" | "legal_review" | "notified" | "decided" | "executed" | "closed" | "terminated" | "transferred";
+            /** @description Title 案由, e.g. 未经批准擅自占道经营 */
+            title: string;
+            /** @description Transferred to 移送机关 (e.g. 公安机关, 司法机关); required at stage transferred */
+            transferredTo?: string | null;
+        };
+        CasePage: {
+            items: components["schemas"]["Case"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        CaseStageHistoryEntry: {
+            /** @description Who: the `sub` of the token that wrote it */
+            by: string;
+            /**
+             * Format: date
+             * @description The day the server recorded the stage (Asia/Shanghai)
+             */
+            date: string;
+            /**
+             * @description Stage 办案阶段: filed 立案; investigating 调查取证; legal_review 法制审核; notified 告知; decided 决定; executed 执行; closed 结案; terminated 终止; transferred 移送. Moves only forward along filed → investigating → legal_review → notified → decided → executed → closed; a jump forward is allowed when the fields of the skipped stages are present; terminated and transferred only before the decision. A major case reaches decided only after legal_review (行政处罚法 第58条).
+             * @enum {string}
+             */
+            stage: "filed" | "investigating" | "legal_review" | "notified" | "decided" | "executed" | "closed" | "terminated" | "transferred";
+        };
+        CaseUpsertInput: {
+            /** @description Case number 案号, e.g. 郑城管罚字〔2025〕第0123号; unique among live cases of a region */
+            caseNumber: string;
+            /**
+             * @description Category 案件类别: city_appearance 市容环境; landscaping 园林绿化; municipal_utilities 市政公用; construction 违法建设; dust 扬尘污染; muck_transport 渣土运输; parking 违规停车; catering_fumes 餐饮油烟; other 其他
+             * @enum {string}
+             */
+            category: "city_appearance" | "landscaping" | "municipal_utilities" | "construction" | "dust" | "muck_transport" | "parking" | "catering_fumes" | "other";
+            /** @description Closed on 结案日期 (YYYY-MM-DD); required at stage closed, not before executedOn */
+            closedOn?: string | null;
+            /** @description Confiscated amount 没收金额 in fen 分: required when penalties has confiscation_of_gains (没收违法所得); optional with confiscation_of_property (没收非法财物) — leave it out when the value cannot be determined, and it is then not counted in 罚没金额 */
+            confiscationFen?: number | null;
+            /** @description Decided on 决定日期 (YYYY-MM-DD); required from stage decided on, not before filedOn */
+            decidedOn?: string | null;
+            /** @description Executed on 执行完毕日期 (YYYY-MM-DD); required from stage executed on, not before decidedOn */
+            executedOn?: string | null;
+            /** @description Must equal the key in the path when given */
+            externalId?: components["schemas"]["ExternalId"] | null;
+            /**
+             * Format: date
+             * @description Filed on 立案日期 (YYYY-MM-DD): starts the 90-day decision clock (行政处罚法 第60条); not in the future
+             */
+            filedOn: string;
+            /** @description Fine 罚款金额 in fen 分; required (and > 0) when penalties has fine, refused without it */
+            fineFen?: number | null;
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 — by the caller's key */
+            handlingOfficerExternalIds?: components["schemas"]["ExternalId"][] | null;
+            /** @description Handling officers 承办人: at least two distinct officers, each active and holding a valid enforcement credential on filedOn (行政处罚法 第42条); never assistants 协管人员 — by id */
+            handlingOfficerIds?: string[] | null;
+            /** @description Major case 重大案件: needs 法制审核 (stage legal_review) before the decision (行政处罚法 第58条) */
+            major: boolean;
+            /** @description Handling unit 办案机构 — by the caller's key, in the same region */
+            orgUnitExternalId?: components["schemas"]["ExternalId"] | null;
+            /** @description Handling unit 办案机构 — by id (or give orgUnitExternalId) */
+            orgUnitId?: string | null;
+            /** @description Penalties 处罚种类 imposed by the decision, a set; required from stage decided on */
+            penalties?: ("other" | "warning" | "public_criticism" | "fine" | "confiscation_of_gains" | "confiscation_of_property" | "license_suspension" | "qualification_downgrade" | "license_revocation" | "business_restriction" | "suspension_order" | "closure_order" | "practice_ban")[] | null;
+            /** @description Must equal the region in the path when given */
+            regionCode?: components["schemas"]["RegionCode"] | null;
+            /**
+             * @description Source 案件来源: patrol 巡查发现; complaint 投诉举报; assigned 交办; transferred_in 移送; non_site 非现场执法 (第41条); other 其他
+             * @enum {string}
+             */
+            source: "patrol" | "complaint" | "assigned" | "transferred_in" | "non_site" | "other";
+            /**
+             * @description Stage 办案阶段: filed 立案; investigating 调查取证; legal_review 法制审核; notified 告知; decided 决定; executed 执行; closed 结案; terminated 终止; transferred 移送. Moves only forward along filed → investigating → legal_review → notified → decided → executed → closed; a jump forward is allowed when the fields of the skipped stages are present; terminated and transferred only before the decision. A major case reaches decided only after legal_review (行政处罚法 第58条).
+             * @enum {string}
+             */
+            stage: "filed" | "investigating" | "legal_review" | "notified" | "decided" | "executed" | "closed" | "terminated" | "transferred";
+            /** @description Title 案由, e.g. 未经批准擅自占道经营 */
+            title: string;
+            /** @description Transferred to 移送机关 (e.g. 公安机关, 司法机关); required at stage transferred */
+            transferredTo?: string | null;
+        };
         Change: {
             /** Format: date-time */
             changedAt: string;
@@ -1258,6 +1763,33 @@ export interface components {
             items: components["schemas"]["Change"][];
             /** @description Pass as `after` to continue; unchanged when there was nothing new */
             nextCursor: string;
+        };
+        CompliancePage: {
+            check: string;
+            items: components["schemas"]["ComplianceRow"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+        };
+        ComplianceRow: {
+            /** @description The collection of the record to fix */
+            collection: string;
+            /** @description The record's key on its source platform */
+            externalId: string | null;
+            /** @description The values the problem is about */
+            facts: {
+                [key: string]: string | number | null;
+            };
+            /** @description Where to read (and PATCH) the record */
+            href: string;
+            /**
+             * Format: uuid
+             * @description The record to fix
+             */
+            id: string;
+            /** @description What is wrong, in words an operator can act on */
+            problem: string;
+            /** @description The record's region */
+            regionCode: string;
         };
         /** @description Enforcement credential 执法证件 (河南省行政执法证 / 行政执法监督证) */
         Credential: {
@@ -2145,6 +2677,258 @@ export interface components {
                 scopes: string[];
                 sub: string;
             } | null;
+        };
+        StatsRegionRow: {
+            /** @description 案件 */
+            cases: {
+                byCategory: {
+                    /**
+                     * Format: int64
+                     * @description 立案数·餐饮油烟: Cases filed in the period of category catering_fumes 餐饮油烟.
+                     */
+                    catering_fumes: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·市容环境: Cases filed in the period of category city_appearance 市容环境.
+                     */
+                    city_appearance: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·违法建设: Cases filed in the period of category construction 违法建设.
+                     */
+                    construction: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·扬尘污染: Cases filed in the period of category dust 扬尘污染.
+                     */
+                    dust: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·园林绿化: Cases filed in the period of category landscaping 园林绿化.
+                     */
+                    landscaping: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·渣土运输: Cases filed in the period of category muck_transport 渣土运输.
+                     */
+                    muck_transport: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·市政公用: Cases filed in the period of category municipal_utilities 市政公用.
+                     */
+                    municipal_utilities: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·其他: Cases filed in the period of category other 其他.
+                     */
+                    other: number;
+                    /**
+                     * Format: int64
+                     * @description 立案数·违规停车: Cases filed in the period of category parking 违规停车.
+                     */
+                    parking: number;
+                };
+                byHeaviestPenalty: {
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·限制开展生产经营活动: Cases decided in the period whose heaviest penalty is business_restriction 限制开展生产经营活动: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    business_restriction: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·责令关闭: Cases decided in the period whose heaviest penalty is closure_order 责令关闭: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    closure_order: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·没收违法所得: Cases decided in the period whose heaviest penalty is confiscation_of_gains 没收违法所得: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    confiscation_of_gains: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·没收非法财物: Cases decided in the period whose heaviest penalty is confiscation_of_property 没收非法财物: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    confiscation_of_property: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·罚款: Cases decided in the period whose heaviest penalty is fine 罚款: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    fine: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·吊销许可证件: Cases decided in the period whose heaviest penalty is license_revocation 吊销许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    license_revocation: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·暂扣许可证件: Cases decided in the period whose heaviest penalty is license_suspension 暂扣许可证件: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    license_suspension: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·其他: Cases decided in the period whose heaviest penalty is other 其他: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    other: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·限制从业: Cases decided in the period whose heaviest penalty is practice_ban 限制从业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    practice_ban: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·通报批评: Cases decided in the period whose heaviest penalty is public_criticism 通报批评: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    public_criticism: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·降低资质等级: Cases decided in the period whose heaviest penalty is qualification_downgrade 降低资质等级: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    qualification_downgrade: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·责令停产停业: Cases decided in the period whose heaviest penalty is suspension_order 责令停产停业: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    suspension_order: number;
+                    /**
+                     * Format: int64
+                     * @description 处罚决定数·警告: Cases decided in the period whose heaviest penalty is warning 警告: a case with several penalties counts once, under the heaviest, in the order of 行政处罚法 第9条 (警告 < 通报批评 < 罚款 < 没收违法所得 < 没收非法财物 < 暂扣许可证件 < 降低资质等级 < 吊销许可证件 < 限制开展生产经营活动 < 责令停产停业 < 责令关闭 < 限制从业; 其他 counts lightest).
+                     */
+                    warning: number;
+                };
+                /**
+                 * Format: int64
+                 * @description 结案数: Cases whose closedOn 结案日期 is in the period (from ≤ date ≤ to).
+                 */
+                closed: number;
+                /**
+                 * Format: int64
+                 * @description 没收金额（分）: Sum of confiscationFen of the cases decided in the period, in fen; confiscations without a determinable amount (no confiscationFen) are not counted.
+                 */
+                confiscationFen: number;
+                /**
+                 * Format: int64
+                 * @description 作出处罚决定数: Cases whose decidedOn 决定日期 is in the period (from ≤ date ≤ to).
+                 */
+                decided: number;
+                /**
+                 * Format: int64
+                 * @description 按期决定数: Decided cases (decidedOn in the period) decided within 90 days of filing (decidedOn ≤ filedOn + 90).
+                 */
+                decidedOnTime: number;
+                /**
+                 * Format: int64
+                 * @description 执行数: Cases decided in the period whose executedOn 执行完毕日期 is on or before asOf.
+                 */
+                executed: number;
+                /** @description 执行率: executed / decided. */
+                executionRate: number | null;
+                /**
+                 * Format: int64
+                 * @description 立案数: Cases whose filedOn 立案日期 is in the period (from ≤ date ≤ to).
+                 */
+                filed: number;
+                /**
+                 * Format: int64
+                 * @description 罚款金额（分）: Sum of fineFen of the cases decided in the period, in fen.
+                 */
+                fineFen: number;
+                /**
+                 * Format: int64
+                 * @description 法制审核数: Decided cases (decidedOn in the period) that passed the stage legal_review 法制审核 (行政处罚法 第58条).
+                 */
+                legalReviewed: number;
+                /** @description 法制审核率: legalReviewed / decided. */
+                legalReviewRate: number | null;
+                /** @description 按期办结率: decidedOnTime / decided. */
+                onTimeRate: number | null;
+                /**
+                 * Format: int64
+                 * @description 超期未决数: Cases that became overdue in the period: the first day after their decision deadline (filedOn + 90 days, 行政处罚法 第60条) is in the period and not after asOf, and they were not decided by the deadline (decidedOn empty or later). Cases terminated or transferred without a decision are not counted.
+                 */
+                overdue: number;
+                /**
+                 * Format: int64
+                 * @description 罚没金额（分）: 罚没金额: fineFen + confiscationFen of the cases decided in the period, in fen (the 年报 shows it in 万元 = 1,000,000 fen).
+                 */
+                penaltyAmountFen: number;
+                /**
+                 * Format: int64
+                 * @description 移送数: Cases filed in the period that were transferred 移送 (stage transferred, e.g. to the judicial organs).
+                 */
+                transferred: number;
+            };
+            /** @description 人员 */
+            people: {
+                /**
+                 * Format: int64
+                 * @description 在职执法人员数: Officers whose employmentStatus is active in the current records (a snapshot: employment history is not kept).
+                 */
+                activeOfficers: number;
+                byStaffingType: {
+                    /**
+                     * Format: int64
+                     * @description 在职执法人员数·公务员: Active officers of staffingType civil_servant 公务员.
+                     */
+                    civil_servant: number;
+                    /**
+                     * Format: int64
+                     * @description 在职执法人员数·参照公务员法管理: Active officers of staffingType civil_servant_managed 参照公务员法管理.
+                     */
+                    civil_servant_managed: number;
+                    /**
+                     * Format: int64
+                     * @description 在职执法人员数·劳动合同工/临时工: Active officers of staffingType contract 劳动合同工/临时工.
+                     */
+                    contract: number;
+                    /**
+                     * Format: int64
+                     * @description 在职执法人员数·事业编制: Active officers of staffingType public_institution 事业编制.
+                     */
+                    public_institution: number;
+                };
+                /**
+                 * Format: int64
+                 * @description 持证人数: Active officers holding an enforcement credential 行政执法证 valid on asOf (status valid, issuedOn ≤ asOf ≤ expiresOn).
+                 */
+                credentialHolders: number;
+                /** @description 持证率: 行政执法证持证率: credentialHolders / activeOfficers. */
+                credentialHoldingRate: number | null;
+            };
+            /** @description Region code 行政区划代码 */
+            regionCode: string;
+            /** @description Region name 名称, when known */
+            regionName: string | null;
+        };
+        StatsReport: {
+            period: {
+                /**
+                 * Format: date
+                 * @description The day stock figures are taken on: `to`, or today while the period runs
+                 */
+                asOf: string;
+                /**
+                 * Format: date
+                 * @description First day (Asia/Shanghai)
+                 */
+                from: string;
+                /** @enum {string} */
+                kind: "quarter" | "year";
+                quarter: number | null;
+                /**
+                 * Format: date
+                 * @description Last day (Asia/Shanghai)
+                 */
+                to: string;
+                /** Format: int64 */
+                year: number;
+            };
+            /** @description The region reported on: the caller’s region, or the regionCode asked for */
+            regionCode: string;
+            regionName: string | null;
+            /** @description Child regions (province → cities, city → its districts and counties; none for a county), zeros included */
+            regions: components["schemas"]["StatsRegionRow"][];
+            /** @description The whole region: the sum of its child rows */
+            total: components["schemas"]["StatsRegionRow"];
         };
         /** @description Training 培训 of an officer or an assistant */
         Training: {
@@ -6606,12 +7390,1852 @@ export interface operations {
             };
         };
     };
+    listCases: {
+        parameters: {
+            query?: {
+                /** @description Only cases of this category */
+                category?: "city_appearance" | "landscaping" | "municipal_utilities" | "construction" | "dust" | "muck_transport" | "parking" | "catering_fumes" | "other";
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Only the record with this caller's key */
+                externalId?: string;
+                /** @description Only cases filed on or after this date */
+                filedFrom?: string;
+                /** @description Only cases filed on or before this date */
+                filedTo?: string;
+                /** @description Only cases this officer handles 承办 */
+                handlingOfficerId?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only major (true) or ordinary (false) cases */
+                major?: "true" | "false";
+                /** @description Only cases of this handling unit */
+                orgUnitId?: string;
+                /** @description true: only overdue cases 超期未决 — still undecided (filed … notified) more than 90 days after filedOn (第60条); false: only the others */
+                overdue?: "true" | "false";
+                /** @description Only records in this region and the regions it covers */
+                regionCode?: string;
+                /** @description Only cases at this stage */
+                stage?: "filed" | "investigating" | "legal_review" | "notified" | "decided" | "executed" | "closed" | "terminated" | "transferred";
+                /** @description Only records changed after this instant */
+                updatedAfter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CasePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "regionCode": "410100",
+                 *       "externalId": "ZZ-CASE-0002",
+                 *       "caseNumber": "郑城管罚字〔2026〕第00124号",
+                 *       "title": "建筑工地扬尘污染防治措施不到位",
+                 *       "category": "dust",
+                 *       "source": "complaint",
+                 *       "orgUnitExternalId": "ZZ-ORG-0001",
+                 *       "handlingOfficerExternalIds": [
+                 *         "ZZ-OFF-0001",
+                 *         "ZZ-OFF-0003"
+                 *       ],
+                 *       "filedOn": "2026-10-20",
+                 *       "stage": "investigating",
+                 *       "major": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CaseInput"];
+            };
+        };
+        responses: {
+            /** @description Created: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this route accepts (payload_too_large) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (or application/merge-patch+json for PATCH) (unsupported_media_type) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule refused the record (rule_violation) or a reference was not found (reference_not_found) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag the client holds; 304 when unchanged */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description Record id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replaceCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Record id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "regionCode": "410100",
+                 *       "externalId": "ZZ-CASE-0001",
+                 *       "caseNumber": "郑城管罚字〔2026〕第00123号",
+                 *       "title": "未经批准擅自占道经营",
+                 *       "category": "city_appearance",
+                 *       "source": "patrol",
+                 *       "orgUnitExternalId": "ZZ-ORG-0001",
+                 *       "handlingOfficerExternalIds": [
+                 *         "ZZ-OFF-0001",
+                 *         "ZZ-OFF-0003"
+                 *       ],
+                 *       "filedOn": "2026-10-12",
+                 *       "stage": "filed",
+                 *       "major": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CaseInput"];
+            };
+        };
+        responses: {
+            /** @description OK: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version that is no longer current (version_conflict) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this route accepts (payload_too_large) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (or application/merge-patch+json for PATCH) (unsupported_media_type) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule refused the record (rule_violation) or a reference was not found (reference_not_found) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Record id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version that is no longer current (version_conflict) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @description Record id (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON Merge Patch (RFC 7396): members replace, null removes; the result must be a valid record */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "未经批准擅自占道经营（流动摊点）"
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description OK: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version that is no longer current (version_conflict) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this route accepts (payload_too_large) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (or application/merge-patch+json for PATCH) (unsupported_media_type) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule refused the record (rule_violation) or a reference was not found (reference_not_found) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCaseByExternalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag the client holds; 304 when unchanged */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @example ZZ-CASE-0001 */
+                externalId: components["schemas"]["ExternalId"];
+                /** @example 410100 */
+                regionCode: components["schemas"]["RegionCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Not modified */
+            304: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upsertCaseByExternalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @example ZZ-CASE-0001 */
+                externalId: components["schemas"]["ExternalId"];
+                /** @example 410100 */
+                regionCode: components["schemas"]["RegionCode"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "caseNumber": "郑城管罚字〔2026〕第00123号",
+                 *       "title": "未经批准擅自占道经营",
+                 *       "category": "city_appearance",
+                 *       "source": "patrol",
+                 *       "orgUnitExternalId": "ZZ-ORG-0001",
+                 *       "handlingOfficerExternalIds": [
+                 *         "ZZ-OFF-0001",
+                 *         "ZZ-OFF-0003"
+                 *       ],
+                 *       "filedOn": "2026-10-12",
+                 *       "stage": "filed",
+                 *       "major": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["CaseUpsertInput"];
+            };
+        };
+        responses: {
+            /** @description OK: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Created: Administrative penalty case 案件 (行政处罚法 2021): at least two handling officers with valid enforcement credentials on filedOn (第42条), a lifecycle that only moves forward, 法制审核 before deciding a major case (第58条), a decision within 90 days of filing (第60条) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version that is no longer current (version_conflict) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than this route accepts (payload_too_large) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json (or application/merge-patch+json for PATCH) (unsupported_media_type) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rule refused the record (rule_violation) or a reference was not found (reference_not_found) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteCaseByExternalId: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                /** @example ZZ-CASE-0002 */
+                externalId: components["schemas"]["ExternalId"];
+                /** @example 410100 */
+                regionCode: components["schemas"]["RegionCode"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in your regions */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value is already taken (conflict), or the record is still referenced */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names a version that is no longer current (version_conflict) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listChanges: {
         parameters: {
             query?: {
                 /** @description Cursor from a previous page; omit to start at the beginning */
                 after?: string;
-                /** @description Comma-separated collections to include (org-units, officers, credentials, post-statuses, equipment, equipment-allocations, assistants, trainings, assessments); all when omitted */
+                /** @description Comma-separated collections to include (org-units, officers, credentials, post-statuses, equipment, equipment-allocations, assistants, trainings, assessments, cases); all when omitted */
                 collections?: string;
                 /** @description Page size (1–1000, default 500) */
                 limit?: number;
@@ -6635,6 +9259,431 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceCasesOverdue: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceCasesUnderstaffed: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceCredentialsExpiring: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Look-ahead in days (0–365, default 30) */
+                days?: number;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
                 };
             };
             /** @description Invalid request (validation_failed, malformed_json) */
@@ -17564,6 +20613,288 @@ export interface operations {
             };
             /** @description If-Match names a version that is no longer current (version_conflict) */
             412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnnualStats: {
+        parameters: {
+            query: {
+                /** @description The region to report on (default: the caller's region); must be one the caller covers */
+                regionCode?: string;
+                /** @description Calendar year 年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report: JSON by default, CSV (UTF-8 with BOM, a header of codes and Chinese labels) with `Accept: text/csv` */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getQuarterlyStats: {
+        parameters: {
+            query: {
+                /** @description Quarter 季度, 1–4 (Q1 = January–March) */
+                quarter: number;
+                /** @description The region to report on (default: the caller's region); must be one the caller covers */
+                regionCode?: string;
+                /** @description Calendar year 年度 */
+                year: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report: JSON by default, CSV (UTF-8 with BOM, a header of codes and Chinese labels) with `Accept: text/csv` */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "Cache-Control": components["headers"]["Cache-Control"];

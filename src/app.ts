@@ -20,7 +20,9 @@ import { auditRoutes } from './routes/audit.js';
 import { batchRoutes } from './routes/batch.js';
 import { changeRoutes } from './routes/changes.js';
 import { discoveryRoutes } from './routes/discovery.js';
+import { complianceRoutes } from './routes/compliance.js';
 import { healthRoutes } from './routes/health.js';
+import { statsRoutes } from './routes/stats.js';
 import { createPiiCipher } from './security/pii.js';
 import { createTokenVerifier, type KeySource, type TokenVerifier } from './security/tokens.js';
 
@@ -110,6 +112,8 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(batchRoutes, { database, engine, bodyLimit: config.BODY_LIMIT_BYTES });
   await app.register(changeRoutes, { database, engine, cipher });
   await app.register(auditRoutes, { database });
+  await app.register(statsRoutes, { database });
+  await app.register(complianceRoutes, { database });
   return app;
 }
 

@@ -25,11 +25,12 @@ export const SEED_PHASES = [
   'equipment-allocations',
   'trainings',
   'assessments',
+  'cases',
 ] as const;
 
 /** The data set's lists the phases write; those beyond org units, officers and credentials may be left out. */
 export type SeedDataset = Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'> &
-  Partial<Pick<DemoDataset, 'postStatuses' | 'assistants' | 'equipment' | 'allocations' | 'trainings' | 'assessments'>>;
+  Partial<Pick<DemoDataset, 'postStatuses' | 'assistants' | 'equipment' | 'allocations' | 'trainings' | 'assessments' | 'cases'>>;
 export const SEED_SCOPE = 'records:read records:write';
 
 export interface CollectionCounts {
@@ -122,6 +123,7 @@ export async function writeDataset(
     'equipment-allocations': dataset.allocations ?? [],
     trainings: dataset.trainings ?? [],
     assessments: dataset.assessments ?? [],
+    cases: dataset.cases ?? [],
   };
   const links = new Map(dataset.links.map((link) => [keyOf(link.collection, link.regionCode, link.externalId), link]));
   const summary: SeedSummary = { counts: {}, failures: [], skipped: [], written: new Map() };
@@ -284,7 +286,7 @@ async function main(argv: string[]): Promise<number> {
     const dataset = demoDataset({ seed, officers, today: todayInShanghai() });
     const where = runtime.embedded ? `embedded database ${config.PGLITE_DIR}` : 'PostgreSQL (DATABASE_URL)';
     process.stdout.write(
-      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials, ${dataset.assistants.length} assistants, ${dataset.equipment.length} items of equipment and the records about them (today ${dataset.today})\n`,
+      `Seeding ${where}: seed ${String(seed)}, ${dataset.orgUnits.length} org units, ${dataset.officers.length} officers, ${dataset.credentials.length} credentials, ${dataset.assistants.length} assistants, ${dataset.equipment.length} items of equipment and the records about them, ${dataset.cases.length} cases (today ${dataset.today})\n`,
     );
     const started = performance.now();
     const summary = await writeDataset(app, dataset, { authorization: `Bearer ${token}` });

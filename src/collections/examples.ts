@@ -18,6 +18,11 @@ export interface CollectionExample {
   create: Record<string, unknown> & { regionCode: string; externalId: string };
   /** A JSON merge patch of the first record. */
   patch: Record<string, unknown>;
+  /**
+   * Records of other collections these examples need beyond the first record of each (upserted by key
+   * before the collection's first request in the Postman collection), e.g. a case's second handler.
+   */
+  prerequisites?: { collection: string; key: { regionCode: string; externalId: string }; body: Record<string, unknown> }[];
 }
 
 export const REGION = '410100';
@@ -236,6 +241,65 @@ const EXAMPLES: Record<string, CollectionExample> = {
       rewards: '通报表扬',
     },
     patch: { result: 'excellent' },
+  },
+  cases: {
+    key: { regionCode: REGION, externalId: 'ZZ-CASE-0001' },
+    upsert: {
+      caseNumber: '郑城管罚字〔2026〕第00123号',
+      title: '未经批准擅自占道经营',
+      category: 'city_appearance',
+      source: 'patrol',
+      orgUnitExternalId: 'ZZ-ORG-0001',
+      handlingOfficerExternalIds: ['ZZ-OFF-0001', 'ZZ-OFF-0003'],
+      filedOn: '2026-10-12',
+      stage: 'filed',
+      major: false,
+    },
+    create: {
+      regionCode: REGION,
+      externalId: 'ZZ-CASE-0002',
+      caseNumber: '郑城管罚字〔2026〕第00124号',
+      title: '建筑工地扬尘污染防治措施不到位',
+      category: 'dust',
+      source: 'complaint',
+      orgUnitExternalId: 'ZZ-ORG-0001',
+      handlingOfficerExternalIds: ['ZZ-OFF-0001', 'ZZ-OFF-0003'],
+      filedOn: '2026-10-20',
+      stage: 'investigating',
+      major: false,
+    },
+    patch: { title: '未经批准擅自占道经营（流动摊点）' },
+    // A case needs two credentialed handlers; the officers' second example record does not outlive its folder.
+    prerequisites: [
+      {
+        collection: 'officers',
+        key: { regionCode: REGION, externalId: 'ZZ-OFF-0003' },
+        body: {
+          name: '张志强',
+          gender: '1',
+          idCardNumber: '41010519881124005X',
+          birthDate: '1988-11-24',
+          orgUnitExternalId: 'ZZ-ORG-0001',
+          position: '执法队员',
+          cadreLevel: 'none',
+          staffingType: 'civil_servant',
+          employmentStatus: 'active',
+        },
+      },
+      {
+        collection: 'credentials',
+        key: { regionCode: REGION, externalId: 'ZZ-CRED-0003' },
+        body: {
+          officerExternalId: 'ZZ-OFF-0003',
+          credentialNumber: '豫A0100012399',
+          kind: 'enforcement',
+          issuingAuthority: '河南省人民政府',
+          issuedOn: '2025-01-10',
+          expiresOn: '2030-01-09',
+          status: 'valid',
+        },
+      },
+    ],
   },
 };
 

@@ -1,4 +1,5 @@
 import type { CollectionDefinition } from '../records/definition.js';
+import { casesCollection } from './cases.js';
 import { credentialsCollection } from './credentials.js';
 import { officersCollection } from './officers.js';
 import { orgUnitsCollection } from './org-units.js';
@@ -20,6 +21,7 @@ export const collections: readonly CollectionDefinition[] = [
   assistantsCollection,
   trainingsCollection,
   assessmentsCollection,
+  casesCollection,
 ];
 
 export function collectionRegistry(list: readonly CollectionDefinition[] = collections): ReadonlyMap<string, CollectionDefinition> {

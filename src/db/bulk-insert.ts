@@ -78,9 +78,18 @@ export async function updateJsonRows(
     Object.entries(columns).map(([key, column]) => sql`${target}.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
     sql`, `,
   );
-  return queryRows(
+  const rowsOut = await queryRows(
     db,
     sql`update ${target} set ${assignments} from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${definition})
         where ${target}.id = x.id and ${target}.version = x.expected_version returning ${returning}`,
   );
+  // A raw query skips drizzle's column mapping: map each value as a query builder read would (e.g. a
+  // bigint in 'number' mode comes back from the driver as a string).
+  for (const row of rowsOut) {
+    for (const [key, column] of Object.entries(columns)) {
+      const value = row[key];
+      if (value !== null && value !== undefined) row[key] = column.mapFromDriverValue(value);
+    }
+  }
+  return rowsOut;
 }

@@ -852,6 +852,109 @@ function itemIdentity(category: EquipmentCategoryCode, place: Workplace, n: numb
       return ['PD-680 数字对讲机', `DJJ${place.cityCode}${nnnn}`];
   }
 }
+// ---- cases ------------------------------------------------------------------------------------
+
+export interface CaseOptions {
+  seed: Seed;
+  officers: readonly GeneratedOfficer[];
+  credentials: readonly UpsertOperation[];
+  /** YYYY-MM-DD: cases are filed over the year before it. */
+  today: string;
+  count: number;
+}
+
+const CASE_TITLES: Record<string, readonly string[]> = {
+  city_appearance: ['占道经营', '乱堆乱放', '擅自设置户外广告'],
+  landscaping: ['擅自砍伐树木', '损毁绿地'],
+  municipal_utilities: ['擅自挖掘城市道路', '损坏市政设施'],
+  construction: ['未取得建设工程规划许可证进行建设', '违法搭建'],
+  dust: ['施工工地扬尘未采取防尘措施'],
+  muck_transport: ['渣土运输车辆未密闭', '擅自倾倒建筑垃圾'],
+  parking: ['违规停放车辆'],
+  catering_fumes: ['餐饮油烟直排'],
+  other: ['其他违法行为'],
+};
+
+/**
+ * A year of cases across the demo regions. Each names two active officers of its region whose enforcement
+ * credentials are valid on filedOn; older cases are mostly decided (some after their 90-day deadline),
+ * executed and closed; a few are still pending past the deadline (overdue), transferred or terminated.
+ * Major cases stay at legal_review or before it: reaching `decided` takes a second write after the review,
+ * and a re-run of the seed would then try to move them back.
+ */
+export function caseOps(options: CaseOptions): UpsertOperation[] {
+  const { seed, today } = options;
+  const valid = new Map<string, { issuedOn: string; expiresOn: string }[]>();
+  for (const c of options.credentials) {
+    const d = c.data as Record<string, string>;
+    if (d['kind'] !== 'enforcement' || d['status'] !== 'valid') continue;
+    valid.set(d['officerExternalId']!, [...(valid.get(d['officerExternalId']!) ?? []), { issuedOn: d['issuedOn']!, expiresOn: d['expiresOn']! }]);
+  }
+  const eligible = options.officers.filter((o) => o.traits.employmentStatus === 'active' && valid.has(o.operation.externalId));
+  const byRegion = new Map<string, GeneratedOfficer[]>();
+  for (const o of eligible) byRegion.set(o.operation.regionCode, [...(byRegion.get(o.operation.regionCode) ?? []), o]);
+  const holds = (o: GeneratedOfficer, day: string) => (valid.get(o.operation.externalId) ?? []).some((c) => c.issuedOn <= day && day <= c.expiresOn);
+  const out: UpsertOperation[] = [];
+  const serials = new Map<string, number>();
+  for (let i = 0; i < options.count; i++) {
+    const rng = createRng(seed, `cases:${i}`);
+    const first = rng.pick(eligible);
+    const filedOn = addDays(today, -rng.int(1, 365));
+    const partners = (byRegion.get(first.operation.regionCode) ?? []).filter((o) => o !== first && holds(o, filedOn));
+    if (!holds(first, filedOn) || partners.length === 0) continue;
+    const second = rng.pick(partners);
+    const regionCode = first.operation.regionCode;
+    const serial = (serials.get(regionCode) ?? 0) + 1;
+    serials.set(regionCode, serial);
+    const category = rng.weighted([
+      ['city_appearance', 30], ['parking', 15], ['construction', 12], ['dust', 10], ['muck_transport', 10],
+      ['catering_fumes', 8], ['landscaping', 5], ['municipal_utilities', 5], ['other', 5],
+    ] as const);
+    const age = daysBetween(filedOn, today);
+    const major = rng.chance(0.04);
+    const data: Record<string, unknown> = {
+      caseNumber: `${HENAN_CITY_SHORT[regionCode.slice(0, 4)] ?? '豫'}城管罚字〔${filedOn.slice(0, 4)}〕第${String(serial).padStart(4, '0')}号`,
+      title: rng.pick(CASE_TITLES[category]!),
+      category,
+      source: rng.weighted([['patrol', 50], ['complaint', 25], ['assigned', 10], ['non_site', 10], ['transferred_in', 5]] as const),
+      orgUnitExternalId: (first.operation.data as Record<string, unknown>)['orgUnitExternalId'],
+      handlingOfficerExternalIds: [first.operation.externalId, second.operation.externalId],
+      filedOn,
+      major,
+    };
+    const outcome = rng.weighted([['decide', 88], ['transfer', 3], ['terminate', 2], ['pending', 7]] as const);
+    const decideAfter = rng.chance(0.08) ? rng.int(91, 150) : rng.int(3, 85);
+    if (major) {
+      data['stage'] = age > 30 ? 'legal_review' : 'investigating';
+    } else if (outcome === 'transfer' && age > 10) {
+      Object.assign(data, { stage: 'transferred', transferredTo: rng.pick(['公安机关', '生态环境部门', '自然资源部门']) });
+    } else if (outcome === 'terminate' && age > 10) {
+      data['stage'] = 'terminated';
+    } else if (outcome === 'decide' && decideAfter < age) {
+      const decidedOn = addDays(filedOn, decideAfter);
+      const penalties: readonly string[] = rng.weighted<readonly string[]>([
+        [['fine'], 55], [['warning'], 20], [['fine', 'confiscation_of_gains'], 8], [['fine', 'confiscation_of_property'], 7],
+        [['confiscation_of_property'], 4], [['fine', 'suspension_order'], 3], [['license_revocation', 'fine'], 2], [['public_criticism'], 1],
+      ]);
+      Object.assign(data, { stage: 'decided', decidedOn, penalties: [...penalties] });
+      if (penalties.includes('fine')) data['fineFen'] = rng.int(2, 500) * 10_000;
+      if (penalties.includes('confiscation_of_gains')) data['confiscationFen'] = rng.int(1, 200) * 10_000;
+      const executedOn = addDays(decidedOn, rng.int(1, 20));
+      if (executedOn < today && rng.chance(0.85)) {
+        Object.assign(data, { stage: 'executed', executedOn });
+        const closedOn = addDays(executedOn, rng.int(1, 15));
+        if (closedOn < today && rng.chance(0.9)) Object.assign(data, { stage: 'closed', closedOn });
+      }
+    } else {
+      data['stage'] = age > 60 ? 'notified' : age > 5 ? 'investigating' : 'filed';
+    }
+    out.push({ op: 'upsert', collection: 'cases', regionCode, externalId: `${regionCode}-CASE-${String(i + 1).padStart(5, '0')}`, data });
+  }
+  return out;
+}
+
+/** Short city names used in case numbers (郑城管罚字…). */
+const HENAN_CITY_SHORT: Record<string, string> = { '4101': '郑', '4102': '汴', '4103': '洛', '4104': '平', '4105': '安', '4107': '新', '4113': '宛', '4190': '济' };
 
 // ---- the demo set -----------------------------------------------------------------------------
 
@@ -861,6 +964,8 @@ export interface DemoDatasetOptions {
   officers?: number;
   /** YYYY-MM-DD; credentials' expiry dates are placed relative to it. */
   today: string;
+  /** Number of cases to try (a few are skipped when no two qualified handlers share a region); 4 per officer by default. */
+  cases?: number;
 }
 
 export interface DemoDataset {
@@ -875,6 +980,8 @@ export interface DemoDataset {
   allocations: UpsertOperation[];
   trainings: UpsertOperation[];
   assessments: UpsertOperation[];
+  /** A year of cases (filed over the year before `today`). */
+  cases: UpsertOperation[];
   /** References across regions, resolved by the writer (see `CrossRegionLink`). */
   links: CrossRegionLink[];
   /** The generated officers with their traits, in the order of `officers`. */
@@ -896,6 +1003,7 @@ export function demoDataset(options: DemoDatasetOptions): DemoDataset {
     officers: people.map((p) => p.operation),
     credentials,
     ...personnelOps({ seed, people, credentials, workplaces: units.workplaces, today: options.today }),
+    cases: caseOps({ seed, officers: people, credentials, today: options.today, count: options.cases ?? 4 * (options.officers ?? 300) }),
     links: units.links,
     people,
   };

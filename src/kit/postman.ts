@@ -7,6 +7,8 @@
  * validates against the schemas; every request checks that it got one of its declared success statuses.
  */
 
+import { collectionExamples } from '../collections/examples.js';
+
 export const POSTMAN_FILE = 'postman/officer-registry.postman_collection.json';
 
 type Json = Record<string, unknown>;
@@ -16,6 +18,7 @@ interface Parameter {
   required?: boolean;
   description?: string;
   example?: unknown;
+  schema?: { example?: unknown };
 }
 interface Operation {
   operationId: string;
@@ -78,7 +81,12 @@ function requestItem(path: string, method: string, op: Operation, byPath: Map<st
     });
   const query = (op.parameters ?? [])
     .filter((p) => p.in === 'query')
-    .map((p) => ({ key: p.name, value: '', disabled: true, ...(p.description ? { description: p.description } : {}) }));
+    .map((p) => {
+      // A required parameter is sent with its example; the optional filters are listed, switched off.
+      const example = p.example ?? p.schema?.example;
+      const value = p.required && example !== undefined ? { value: String(example) } : { value: '', disabled: true };
+      return { key: p.name, ...value, ...(p.description ? { description: p.description } : {}) };
+    });
 
   const [mediaType, media] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
   const body =
@@ -97,6 +105,27 @@ function requestItem(path: string, method: string, op: Operation, byPath: Map<st
     tests.push(`if (pm.response.code < 300) pm.collectionVariables.set('${variable}CreatedId', pm.response.json().id);`);
   }
   const events = [script('test', tests)];
+
+  // Records the collection's examples need from other collections, upserted by key before its first request.
+  const prerequisites = /^upsert\w+ByExternalId$/.test(op.operationId) ? (collectionExamples().get(tag)?.prerequisites ?? []) : [];
+  if (prerequisites.length > 0) {
+    // Chained, so each exists before the next refers to it.
+    const chain = prerequisites.reduceRight(
+      (next, { collection, key, body }) => [
+        `pm.sendRequest({`,
+        `  url: pm.collectionVariables.get('baseUrl') + '/v1/${collection}/external/${key.regionCode}/${key.externalId}',`,
+        `  method: 'PUT',`,
+        `  header: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + pm.collectionVariables.get('token') },`,
+        `  body: { mode: 'raw', raw: ${JSON.stringify(JSON.stringify(body))} }`,
+        `}, function (err, res) {`,
+        `  if (err || res.code >= 300) throw new Error('could not upsert ${collection} ${key.externalId}: ' + (err || res.code));`,
+        ...next.map((line) => `  ${line}`),
+        `});`,
+      ],
+      [] as string[],
+    );
+    events.unshift(script('prerequest', chain));
+  }
 
   // Deleting by key removes the POSTed record, which was deleted by id just before: put it back first.
   if (/^delete\w+ByExternalId$/.test(op.operationId)) {

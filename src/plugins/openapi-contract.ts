@@ -168,7 +168,8 @@ export function completeContract(document: OpenApiDocument, collections: readonl
       operation.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
 
       operation.parameters = operation.parameters?.map((parameter) =>
-        parameter['in'] === 'query' ? (withoutExamples(parameter, document.components.schemas) as Json) : parameter,
+        // Optional filters carry no example (Swagger UI's "Try it out" would send it); required ones keep theirs.
+        parameter['in'] === 'query' && !parameter['required'] ? (withoutExamples(parameter, document.components.schemas) as Json) : parameter,
       );
 
       // Request examples: each collection's realistic records (the first by its key, a second by POST), and a batch.

@@ -250,6 +250,8 @@ export const openApiPlugin = fp(
           ...options.collections.map((c) => ({ name: c.tag, description: c.description })),
           { name: 'sync', description: 'Batch upserts and the change feed 数据同步' },
           { name: 'audit', description: 'Audit log 审计日志' },
+          { name: 'stats', description: 'Quarterly and annual statistics 统计 (行政执法统计年报)' },
+          { name: 'compliance', description: 'Compliance lists 合规检查: records that need action' },
           { name: 'operations', description: 'Health and readiness 运行状态' },
         ],
         components: {

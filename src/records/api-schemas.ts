@@ -117,6 +117,7 @@ function makeCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
       updatedAt: z.iso.datetime({ offset: true }).describe('Last changed 更新时间 (RFC 3339)'),
       ...outputFields,
       ...Object.assign({}, ...refs.map(refOutputShape)),
+      ...(def.derivedFields ?? {}),
       ...(def.computed?.shape ?? {}),
     })
     .meta({ id: def.singular, description: def.description });

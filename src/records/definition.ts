@@ -68,6 +68,8 @@ export interface RefSpec {
    * read them (e.g. a credential reads its officer's staffing type).
    */
   lock?: 'key share' | 'share';
+  /** Added to the refusal when a referenced record is not found, e.g. what kind of record it must be. */
+  notFoundHint?: string;
   /** Shown in the OpenAPI document, English with the Chinese term. */
   description: string;
 }
@@ -237,6 +239,11 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
    * version after the rules pass; the client never writes them. Their keys must be table columns.
    */
   derive?(candidate: Candidate<z.infer<Fields>>, ctx: RuleContext): Record<string, unknown>;
+  /**
+   * The read-only fields among those `derive` writes that responses show, rendered from their columns
+   * (a case's `stageHistory`). A client that sends them back is ignored, like any unknown field.
+   */
+  derivedFields?: z.ZodRawShape;
   /** Refuses or prepares deletes (after the still-referenced guard); throw an AppError to refuse. */
   beforeDelete?(rows: StoredRow[], ctx: RunContext): Promise<void> | void;
   /**

@@ -28,11 +28,12 @@ export function createReferences(registry: Registry) {
     lock: LockStrength,
     /** The record being written already refers to this one: keeping it is allowed wherever it lies. */
     kept = false,
+    hint?: string,
   ): Promise<ResolvedRef> {
     const region = scope.call.principal.region;
     const notFound = () => {
       const what = 'id' in by ? `id ${by.id}` : `externalId ${by.externalId} in region ${by.regionCode}`;
-      return referenceNotFound(path, `No ${targetName} record with ${what} in your regions.`);
+      return referenceNotFound(path, `No ${targetName} record with ${what} in your regions.${hint ? ` ${hint}` : ''}`);
     };
     const key = 'id' in by ? idKey(targetName, by.id) : keyKey(targetName, by.regionCode, by.externalId);
     const cached = scope.refCache.get(key);
@@ -113,10 +114,10 @@ export function createReferences(registry: Registry) {
       if (ref.many) {
         const list: ResolvedRef[] = [];
         if (Array.isArray(byId) && byId.length > 0) {
-          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock, kept(id)));
+          for (const [i, id] of byId.entries()) list.push(await lookup(scope, name, { id: String(id) }, `/${ref.field}/${i}`, lock, kept(id), ref.notFoundHint));
         } else if (Array.isArray(byKey)) {
           for (const [i, key] of byKey.entries()) {
-            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock));
+            list.push(await lookup(scope, name, { regionCode, externalId: String(key) }, `/${ref.externalField}/${i}`, lock, false, ref.notFoundHint));
           }
         }
         ids[ref.field] = list.map((r) => r.id);
@@ -127,8 +128,8 @@ export function createReferences(registry: Registry) {
       }
       const found =
         byId != null
-          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock, kept(byId))
-          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock);
+          ? await lookup(scope, name, { id: String(byId) }, `/${ref.field}`, lock, kept(byId), ref.notFoundHint)
+          : await lookup(scope, name, { regionCode, externalId: String(byKey) }, `/${ref.externalField}`, lock, false, ref.notFoundHint);
       if (byId != null && byKey != null && found.externalId !== byKey) {
         throw ruleViolation(`/${ref.externalField}`, `${ref.field} and ${ref.externalField} name different records.`);
       }

@@ -73,6 +73,7 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
       out[ref.externalField] = visibleKey(keys, regions, options.region);
     }
   }
+  for (const key of Object.keys(def.derivedFields ?? {})) out[key] = row[key] ?? null;
   return out;
 }
 

@@ -31,6 +31,11 @@ describe('collection examples', () => {
     check('create', schemas.body, example!.create);
     check('patched', schemas.body, { ...example!.key, ...example!.upsert, ...example!.patch });
     expect(example!.create.externalId).not.toBe(example!.key.externalId);
+    for (const prerequisite of example!.prerequisites ?? []) {
+      const other = collections.find((c) => c.name === prerequisite.collection);
+      expect(other, `${name} needs unknown collection ${prerequisite.collection}`).toBeDefined();
+      check(`prerequisite ${prerequisite.key.externalId}`, buildCollectionSchemas(other!).upsertBody, prerequisite.body);
+    }
   });
 
   it('names no collection that is not registered', () => {
@@ -80,7 +85,7 @@ describe('against the app listening on 127.0.0.1', () => {
 
   it('newman replays every request of the Postman collection with its declared success status', async () => {
     const collection = JSON.parse(await readFile(root(POSTMAN_FILE), 'utf8')) as { variable: { key: string; value: string }[] };
-    const bearerToken = await token({ region: '410100', scope: 'records:read records:write audit:read' });
+    const bearerToken = await token({ region: '410100', scope: 'records:read records:write audit:read stats:read' });
     for (const variable of collection.variable) {
       if (variable.key === 'baseUrl') variable.value = baseUrl;
       if (variable.key === 'token') variable.value = bearerToken;

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { addDays } from '../../src/domain/dates.js';
+import { aCase } from '../support/case-fixtures.js';
 import { makeIdCardNumber } from '../../src/domain/id-card.js';
 import { bearer, useTestApp } from '../support/context.js';
 import {
@@ -260,6 +261,32 @@ const cases: ContractCase[] = [
         orgUnitExternalId: 'OU',
         supervisingOfficerExternalId: 'SUP',
       });
+    },
+  },
+  {
+    collection: 'cases',
+    regionPrefix: '4122',
+    // Two handlers with credentials valid on the fixed filedOn, made by setup.
+    makeBody: (regionCode, n) => ({
+      ...aCase({
+        caseNumber: `豫城管罚字〔2025〕${regionCode}第${String(n).padStart(4, '0')}号`,
+        filedOn: '2025-03-01',
+        orgUnitExternalId: 'OU',
+        handlingOfficerExternalIds: ['HA', 'HB'],
+      }),
+      regionCode,
+      externalId: `CASE-${n}`,
+    }),
+    changeField: { field: 'title', value: (n) => `擅自占道经营（第 ${n} 次更正）` },
+    optionalField: { field: 'transferredTo', value: () => '公安机关' },
+    async setup(app, regionCode) {
+      await given(app, 'org-units', regionCode, 'OU', anOrgUnit({ regionCode, level: 'county' }));
+      for (const [n, key] of [[1, 'HA'], [2, 'HB']] as const) {
+        await given(app, 'officers', regionCode, key, officerBody(regionCode, n, `198${n}-06-01`));
+        await given(app, 'credentials', regionCode, `${key}-C`, {
+          ...aCredential({ credentialNumber: `豫执${regionCode}${key}`, issuedOn: '2024-01-01', expiresOn: '2030-12-31', officerExternalId: key }),
+        });
+      }
     },
   },
 ];

@@ -19,6 +19,7 @@ const phases: Record<(typeof SEED_PHASES)[number], unknown[]> = {
   'equipment-allocations': dataset.allocations,
   trainings: dataset.trainings,
   assessments: dataset.assessments,
+  cases: dataset.cases,
 };
 const counts = (f: (n: number) => object) => Object.fromEntries(SEED_PHASES.map((c) => [c, f(phases[c].length)]));
 const total = SEED_PHASES.reduce((sum, c) => sum + phases[c].length, 0);

@@ -7,3 +7,4 @@ export * from './post-statuses.js';
 export * from './equipment.js';
 export * from './assistants.js';
 export * from './trainings.js';
+export * from './cases.js';

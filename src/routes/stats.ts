@@ -1,0 +1,76 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/client.js';
+import { covers } from '../domain/region.js';
+import { forbiddenRegion } from '../errors.js';
+import { commonProblems, RegionCode } from '../records/schemas.js';
+import { quarterPeriod, yearPeriod, type Period } from '../stats/period.js';
+import { buildReport, figureDefinitions, reportCsv, StatsReportSchema } from '../stats/report.js';
+
+const Year = z.coerce.number().int().min(2000).max(2100).describe('Calendar year 年度').meta({ example: 2026 });
+const RegionQuery = RegionCode.optional().describe("The region to report on (default: the caller's region); must be one the caller covers");
+
+const reportResponse = {
+  description: 'The report: JSON by default, CSV (UTF-8 with BOM, a header of codes and Chinese labels) with `Accept: text/csv`',
+  content: {
+    'application/json': { schema: StatsReportSchema },
+    'text/csv': { schema: z.string().describe('One row per region, the total first') },
+  },
+};
+
+const wantsCsv = (request: FastifyRequest) => /\btext\/csv\b/i.test(String(request.headers.accept ?? ''));
+
+const DEFINITIONS = `Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.\n\n${figureDefinitions()}`;
+
+export const statsRoutes: FastifyPluginAsyncZod<{ database: Database }> = async (app, { database }) => {
+  async function send(request: FastifyRequest, reply: FastifyReply, regionCode: string | undefined, period: (today: string) => Period) {
+    const caller = request.call.principal.region;
+    const region = regionCode ?? caller;
+    if (!covers(caller, region)) throw forbiddenRegion(region, caller);
+    const report = await buildReport(database.db, region, period(request.call.today));
+    reply.header('vary', 'Accept');
+    if (wantsCsv(request)) {
+      const name = report.period.kind === 'quarter' ? `${report.period.year}Q${report.period.quarter}` : String(report.period.year);
+      reply.header('content-disposition', `attachment; filename="stats-${region}-${name}.csv"`);
+      return reply.type('text/csv; charset=utf-8').send(reportCsv(report));
+    }
+    return reply.type('application/json; charset=utf-8').send(report);
+  }
+
+  app.get(
+    '/v1/stats/quarterly',
+    {
+      config: { scope: 'stats:read' },
+      schema: {
+        operationId: 'getQuarterlyStats',
+        summary: 'Quarterly statistics 季度统计 of the region and its child regions',
+        description: `The quarterly 通报 figures  for one calendar quarter.\n\n${DEFINITIONS}`,
+        tags: ['stats'],
+        querystring: z.object({
+          year: Year,
+          quarter: z.coerce.number().int().min(1).max(4).describe('Quarter 季度, 1–4 (Q1 = January–March)').meta({ example: 3 }),
+          regionCode: RegionQuery,
+        }),
+        response: { 200: reportResponse, ...commonProblems },
+      },
+    },
+    (request, reply) => send(request, reply, request.query.regionCode, (today) => quarterPeriod(request.query.year, request.query.quarter, today)),
+  );
+
+  app.get(
+    '/v1/stats/annual',
+    {
+      config: { scope: 'stats:read' },
+      schema: {
+        operationId: 'getAnnualStats',
+        summary: 'Annual statistics 行政执法统计年报 of the region and its child regions',
+        description: `The same figures for a calendar year (the 年报, due by 31 January).\n\n${DEFINITIONS}`,
+        tags: ['stats'],
+        querystring: z.object({ year: Year, regionCode: RegionQuery }),
+        response: { 200: reportResponse, ...commonProblems },
+      },
+    },
+    (request, reply) => send(request, reply, request.query.regionCode, (today) => yearPeriod(request.query.year, today)),
+  );
+};

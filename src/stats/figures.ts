@@ -1,0 +1,45 @@
+import type { Db } from '../db/client.js';
+import type { Period } from './period.js';
+import type { ReportRegions } from './regions.js';
+
+/** One reported figure: its key within its section, Chinese label, unit and definition (OpenAPI, README, CSV). */
+export interface Figure {
+  key: string;
+  label: string;
+  unit: 'count' | 'fen' | 'rate';
+  definition: string;
+}
+
+/** A ratio of two count figures of the same section, computed after the child rows are summed; null when the denominator is 0. */
+export interface RateFigure extends Figure {
+  unit: 'rate';
+  numerator: string;
+  denominator: string;
+}
+
+export interface StatsContext {
+  db: Db;
+  regions: ReportRegions;
+  period: Period;
+}
+
+/** Counts (and fen amounts) per child region code, by figure key. */
+export type SectionCounts = Map<string, Record<string, number>>;
+
+/**
+ * A section of the report (cases, people; equipment and training join as further entries): the figures it
+ * defines and one set-wise collection over the whole region, grouped by child region.
+ */
+export interface StatsSection {
+  name: string;
+  label: string;
+  figures: (Figure | RateFigure)[];
+  collect(ctx: StatsContext): Promise<SectionCounts>;
+}
+
+export const isRate = (figure: Figure): figure is RateFigure => figure.unit === 'rate';
+
+/** Rates are rounded to four decimals. */
+export function rate(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : Math.round((numerator / denominator) * 10_000) / 10_000;
+}
