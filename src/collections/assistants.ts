@@ -1,11 +1,10 @@
 import { arrayContains, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { assistants, officers } from '../db/schema/index.js';
+import { assistants } from '../db/schema/index.js';
 import { missingScope, ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 import { HeldEquipment, heldEquipment } from './held-equipment.js';
-import { lockLiveForShare } from './locks.js';
 import {
   activeIdCardNumberUnique,
   BirthDate,
@@ -75,6 +74,8 @@ export const assistantsCollection = defineCollection({
       target: 'officers',
       required: true,
       description: 'Supervising officer 带队执法人员, an active officer while the assistant is in service',
+      // The rule reads the officer's employment status: held FOR SHARE until commit.
+      lock: 'share',
     },
   ],
   pii: [
@@ -118,10 +119,11 @@ export const assistantsCollection = defineCollection({
   },
   // One ID-number namespace with officers (a person is active in one role at a time): the same claim.
   unique: [activeIdCardNumberUnique({ isActive: (assistant) => ACTIVE_ASSISTANT_STATUSES.includes(assistant.status as never) })],
-  async rules(candidate, ctx) {
-    checkIdentity({ idCardNumber: candidate['idCardNumber'], gender: candidate['gender'], birthDate: candidate['birthDate'] });
+  rules(candidate, ctx) {
+    checkIdentity(candidate);
     if (!ACTIVE_ASSISTANT_STATUSES.includes(candidate['status'] as never)) return;
-    const supervisor = await lockLiveForShare(ctx.tx, officers, String(candidate['supervisingOfficerId']));
+    const ref = ctx.refs.get('supervisingOfficerId');
+    const supervisor = ref && !Array.isArray(ref) ? ref.row : undefined;
     if (supervisor && supervisor['employmentStatus'] !== 'active') {
       throw ruleViolation(
         '/supervisingOfficerId',

@@ -1,11 +1,10 @@
 import { eq, isNotNull, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import { assistants, equipment, equipmentAllocations, officers } from '../db/schema/index.js';
+import { equipmentAllocations } from '../db/schema/index.js';
 import { ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 import { ACTIVE_ASSISTANT_STATUSES } from './assistants.js';
-import { lockLiveForShare } from './locks.js';
 
 export const HOLDER_TYPES = ['officer', 'assistant'] as const;
 
@@ -29,13 +28,16 @@ export const equipmentAllocationsCollection = defineCollection({
   table: equipmentAllocations,
   fields,
   refs: [
-    { field: 'equipmentId', externalField: 'equipmentExternalId', target: 'equipment', required: true, description: 'Item 装备' },
+    // The rules read the item's status and the holder's: both rows are held FOR SHARE until commit, so a
+    // concurrent status change (maintenance, retired; a holder leaving) waits for this write or is seen by it.
+    { field: 'equipmentId', externalField: 'equipmentExternalId', target: 'equipment', required: true, description: 'Item 装备', lock: 'share' },
     {
       field: 'holderId',
       externalField: 'holderExternalId',
       target: { typeField: 'holderType', targets: { officer: 'officers', assistant: 'assistants' } },
       required: true,
       description: 'Holder 领用人: an officer or an assistant, as holderType says',
+      lock: 'share',
     },
   ],
   filters: {
@@ -74,25 +76,27 @@ export const equipmentAllocationsCollection = defineCollection({
           : 'An earlier record in this batch allocates the same item without a return; an item has one holder at a time.',
     },
   ],
-  async rules(candidate, ctx) {
+  rules(candidate, ctx) {
     const allocatedOn = String(candidate['allocatedOn']);
     const returnedOn = candidate['returnedOn'];
     if (typeof returnedOn === 'string' && returnedOn < allocatedOn) {
       throw ruleViolation('/returnedOn', `returnedOn ${returnedOn} is before allocatedOn ${allocatedOn}.`);
     }
     if (returnedOn != null) return; // a returned allocation is history: the item and the holder may have changed since
-    // Only in-service items go out, to people in service. Both rows are locked until commit, so a concurrent
-    // status change (maintenance, retired; a holder leaving) waits for this write or is seen by it.
-    const item = await lockLiveForShare(ctx.tx, equipment, String(candidate['equipmentId']));
+    // Only in-service items go out, to people in service (both rows locked by the references).
+    const row = (field: string) => {
+      const ref = ctx.refs.get(field);
+      return ref && !Array.isArray(ref) ? ref.row : undefined;
+    };
+    const item = row('equipmentId');
     if (item && item['status'] !== 'in_service') {
       throw ruleViolation(
         '/equipmentId',
         `The item ${String(item['category'])} ${String(item['serialNumber'])} is ${String(item['status'])}; only in_service items can be allocated. Put it back in service first, or record the allocation with its returnedOn.`,
       );
     }
-    const holderId = String(candidate['holderId']);
     if (candidate['holderType'] === 'officer') {
-      const officer = await lockLiveForShare(ctx.tx, officers, holderId);
+      const officer = row('holderId');
       if (officer && officer['employmentStatus'] !== 'active') {
         throw ruleViolation(
           '/holderId',
@@ -100,7 +104,7 @@ export const equipmentAllocationsCollection = defineCollection({
         );
       }
     } else {
-      const assistant = await lockLiveForShare(ctx.tx, assistants, holderId);
+      const assistant = row('holderId');
       if (assistant && !ACTIVE_ASSISTANT_STATUSES.includes(String(assistant['status']) as never)) {
         throw ruleViolation('/holderId', `The assistant is ${String(assistant['status'])}; equipment goes to people in service.`);
       }

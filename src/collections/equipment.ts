@@ -1,10 +1,8 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { equipment, equipmentAllocations } from '../db/schema/index.js';
 import { EQUIPMENT_CATEGORIES } from '../domain/equipment-quotas.js';
-import { ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
-import { lockRowsForShare } from './locks.js';
 
 export const EQUIPMENT_STATUSES = ['in_service', 'maintenance', 'retired', 'lost'] as const;
 
@@ -65,19 +63,33 @@ export const equipmentCollection = defineCollection({
         `Serial number ${String(candidate['serialNumber'])} is already recorded for another ${String(candidate['category'])} item; a serial number identifies one item of a category. Update that record instead.`,
     },
   ],
-  async rules(candidate, ctx) {
-    // A retired item is out of use: it must have been returned first. The open allocations read are locked.
-    if (candidate['status'] !== 'retired' || !candidate.id) return;
-    const open = await lockRowsForShare(
-      ctx.tx,
-      equipmentAllocations,
-      and(eq(equipmentAllocations.equipmentId, candidate.id), isNull(equipmentAllocations.returnedOn)),
-    );
-    if (open.length > 0) {
-      throw ruleViolation(
-        '/status',
-        `The item is still allocated (since ${String(open[0]?.['allocatedOn'])}); record its return (returnedOn) before retiring it.`,
-      );
-    }
-  },
+  checks: [
+    {
+      // A retired item is out of use: it must have been returned first. The open allocations read are locked
+      // (an allocation being written holds the item FOR SHARE, so the two cannot pass each other).
+      name: 'retire-only-returned-items',
+      async check(subjects, { tx }) {
+        const retiring = subjects.filter((s) => s.candidate.status === 'retired' && s.candidate.id);
+        if (retiring.length === 0) return;
+        const open = await tx
+          .select({ equipmentId: equipmentAllocations.equipmentId, allocatedOn: equipmentAllocations.allocatedOn })
+          .from(equipmentAllocations)
+          .where(
+            and(
+              inArray(equipmentAllocations.equipmentId, retiring.map((s) => s.candidate.id!)),
+              isNull(equipmentAllocations.returnedOn),
+              isNull(equipmentAllocations.deletedAt),
+            ),
+          )
+          .orderBy(equipmentAllocations.id)
+          .for('share');
+        for (const s of retiring) {
+          const allocation = open.find((a) => a.equipmentId === s.candidate.id);
+          if (allocation) {
+            s.fail('/status', `The item is still allocated (since ${allocation.allocatedOn}); record its return (returnedOn) before retiring it.`);
+          }
+        }
+      },
+    },
+  ],
 });

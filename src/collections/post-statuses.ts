@@ -1,11 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { credentials, officers, postStatuses } from '../db/schema/index.js';
-import { ruleViolation } from '../errors.js';
+import { credentials, postStatuses } from '../db/schema/index.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
-import { validEnforcementCredentialOn } from './credentials.js';
-import { lockLiveForShare, lockRowsForShare } from './locks.js';
 
 export const POST_STATUSES = ['on_duty', 'off_duty', 'on_leave', 'training', 'suspended', 'seconded'] as const;
 
@@ -39,7 +36,8 @@ export const postStatusesCollection = defineCollection({
   table: postStatuses,
   fields,
   refs: [
-    { field: 'officerId', externalField: 'officerExternalId', target: 'officers', required: true, description: 'Officer 执法人员' },
+    // The 持证上岗 rule reads the officer's employment status: the row is held FOR SHARE until commit.
+    { field: 'officerId', externalField: 'officerExternalId', target: 'officers', required: true, description: 'Officer 执法人员', lock: 'share' },
   ],
   filters: {
     query: {
@@ -63,26 +61,47 @@ export const postStatusesCollection = defineCollection({
           : `An earlier record in this batch is a post status of the same officer from ${String(candidate['effectiveFrom'])}; one per day.`,
     },
   ],
-  async rules(candidate, ctx) {
-    if (candidate['status'] !== 'on_duty') return;
-    const officerId = String(candidate['officerId']);
-    const day = String(candidate['effectiveFrom']);
-    // 持证上岗. Both the officer row and the credentials read are locked until commit, so a concurrent
-    // revocation or transfer either waits for this write or is seen by it.
-    const officer = await lockLiveForShare(ctx.tx, officers, officerId);
-    const name = officer ? `${String(officer['name'])} (${officerId})` : officerId;
-    if (officer?.['employmentStatus'] !== 'active') {
-      throw ruleViolation(
-        '/status',
-        `持证上岗: officer ${name} is not active (employmentStatus ${String(officer?.['employmentStatus'])}) and cannot be on duty; record another status.`,
-      );
-    }
-    const held = await lockRowsForShare(ctx.tx, credentials, and(eq(credentials.officerId, officerId), validEnforcementCredentialOn(day)));
-    if (held.length === 0) {
-      throw ruleViolation(
-        '/status',
-        `持证上岗: officer ${name} holds no valid enforcement credential (河南省行政执法证) on ${day}, so cannot be on duty from that day. Record the credential first, or another status.`,
-      );
-    }
-  },
+  checks: [
+    {
+      // 持证上岗: on duty only while active and holding a valid enforcement credential on effectiveFrom. The
+      // officer row (ref lock) and the credentials read are held FOR SHARE until commit, so a concurrent
+      // revocation or transfer either waits for this write or is seen by it. One query for the whole run.
+      name: 'on-duty-needs-credential',
+      async check(subjects, { tx }) {
+        const onDuty = subjects.filter((s) => s.candidate.status === 'on_duty');
+        if (onDuty.length === 0) return;
+        const held = await tx
+          .select({ officerId: credentials.officerId, issuedOn: credentials.issuedOn, expiresOn: credentials.expiresOn })
+          .from(credentials)
+          .where(
+            and(
+              inArray(credentials.officerId, [...new Set(onDuty.map((s) => String(s.candidate['officerId'])))]),
+              isNull(credentials.deletedAt),
+              eq(credentials.kind, 'enforcement'),
+              eq(credentials.status, 'valid'),
+            ),
+          )
+          .orderBy(credentials.id)
+          .for('share');
+        for (const s of onDuty) {
+          const officerId = String(s.candidate['officerId']);
+          const day = String(s.candidate.effectiveFrom);
+          const ref = s.refs.get('officerId');
+          const officer = ref && !Array.isArray(ref) ? ref.row : undefined;
+          const name = officer ? `${String(officer['name'])} (${officerId})` : officerId;
+          if (officer?.['employmentStatus'] !== 'active') {
+            s.fail(
+              '/status',
+              `持证上岗: officer ${name} is not active (employmentStatus ${String(officer?.['employmentStatus'])}) and cannot be on duty; record another status.`,
+            );
+          } else if (!held.some((c) => c.officerId === officerId && c.issuedOn <= day && day <= c.expiresOn)) {
+            s.fail(
+              '/status',
+              `持证上岗: officer ${name} holds no valid enforcement credential (河南省行政执法证) on ${day}, so cannot be on duty from that day. Record the credential first, or another status.`,
+            );
+          }
+        }
+      },
+    },
+  ],
 });
