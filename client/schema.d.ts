@@ -267,7 +267,7 @@ export interface paths {
         put?: never;
         /**
          * Upsert and delete up to 1000 records of any collections by the caller's keys
-         * @description Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation.
+         * @description Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation. Writes setting an ID number (a new person, a changed number) spend the client's identity budgets: past them such an operation answers 429 too_many_identity_probes in its place without being evaluated (an atomic batch answers 429 as a whole).
          *
          *     Needs a bearer token with the `records:write` scope.
          */
@@ -1168,7 +1168,7 @@ export interface components {
             /** @description The record's region before this write, when the write moved it to another region (auditors of either region see it) */
             movedFrom: string | null;
             /**
-             * @description create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (a request refused with 429 too_many_identity_probes). The identity_* rows are written even when the write's transaction rolled back.
+             * @description create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (one per request whose writes setting ID numbers got 429 too_many_identity_probes). The identity_* rows are written even when the write's transaction rolled back.
              * @enum {string}
              */
             op: "create" | "update" | "delete" | "read_pii" | "identity_conflict" | "identity_rolled_back" | "identity_throttled";
@@ -4708,7 +4708,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5132,7 +5132,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5558,7 +5558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5986,7 +5986,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6542,7 +6542,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12499,7 +12499,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12926,7 +12926,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13353,7 +13353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13784,7 +13784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
