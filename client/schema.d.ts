@@ -2091,7 +2091,7 @@ export interface components {
                     method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
                     path: string;
                     /** @enum {string} */
-                    scope: "records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read";
+                    scope: "records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read" | "identities:bulk";
                 }[];
             }[];
             limits: {
@@ -2129,7 +2129,7 @@ export interface components {
                 windowSeconds: number;
             };
             /** @description Every scope the API knows */
-            scopes: ("records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read")[];
+            scopes: ("records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read" | "identities:bulk")[];
             /** @example 0.1.0 */
             serviceVersion: string;
             /** @description What the bearer token sent with this request may do; null without one */
