@@ -267,7 +267,7 @@ export interface paths {
         put?: never;
         /**
          * Upsert and delete up to 1000 records of any collections by the caller's keys
-         * @description Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation.
+         * @description Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation. Writes setting an ID number (a new person, a changed number) spend the client's identity budgets: past them such an operation answers 429 too_many_identity_probes in its place without being evaluated (an atomic batch answers 429 as a whole).
          *
          *     Needs a bearer token with the `records:write` scope.
          */
@@ -1462,7 +1462,7 @@ export interface components {
             /** @description The record's region before this write, when the write moved it to another region (auditors of either region see it) */
             movedFrom: string | null;
             /**
-             * @description create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (a request refused with 429 too_many_identity_probes). The identity_* rows are written even when the write's transaction rolled back.
+             * @description create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (one per request whose writes setting ID numbers got 429 too_many_identity_probes). The identity_* rows are written even when the write's transaction rolled back.
              * @enum {string}
              */
             op: "create" | "update" | "delete" | "read_pii" | "identity_conflict" | "identity_rolled_back" | "identity_throttled";
@@ -2623,7 +2623,7 @@ export interface components {
                     method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
                     path: string;
                     /** @enum {string} */
-                    scope: "records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read";
+                    scope: "records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read" | "identities:bulk";
                 }[];
             }[];
             limits: {
@@ -2661,7 +2661,7 @@ export interface components {
                 windowSeconds: number;
             };
             /** @description Every scope the API knows */
-            scopes: ("records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read")[];
+            scopes: ("records:read" | "records:write" | "pii:read" | "stats:read" | "audit:read" | "identities:bulk")[];
             /** @example 0.1.0 */
             serviceVersion: string;
             /** @description What the bearer token sent with this request may do; null without one */
@@ -5492,7 +5492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5916,7 +5916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6342,7 +6342,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6770,7 +6770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7326,7 +7326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15548,7 +15548,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15975,7 +15975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16402,7 +16402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16833,7 +16833,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After */
+            /** @description This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After */
             429: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

@@ -97,7 +97,10 @@ export async function buildApp(options: BuildAppOptions) {
   // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.
   await app.register(hostileInputPlugin);
   // Per process: with N replicas a client may spend N budgets (docs/decisions.md).
-  const identityThrottle = createIdentityThrottle({ budgetPerMinute: config.IDENTITY_PROBE_BUDGET_PER_MINUTE });
+  const identityThrottle = createIdentityThrottle({
+    refusalsPerMinute: config.IDENTITY_PROBE_BUDGET_PER_MINUTE,
+    newPerHour: config.IDENTITY_NEW_BUDGET_PER_HOUR,
+  });
   await app.register(authPlugin, { verifier, identityThrottle });
   await app.register(httpConventionsPlugin, { config });
   const baseUrl = publicBaseUrl(config);

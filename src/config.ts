@@ -79,10 +79,12 @@ export const ConfigSchema = z
     RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(600)),
     RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(86_400).default(60)),
     /**
-     * Writes carrying ID numbers that may fail to commit per client and minute before such writes answer
-     * 429 (src/records/identity-throttle.ts; per process). See docs/decisions.md "Personal information".
+     * Writes setting an ID number that may be refused per client and minute, and new ID numbers that may be
+     * written per client and hour (unless the token has identities:bulk), before such writes answer 429
+     * (src/records/identity-throttle.ts; per process). See docs/decisions.md "Personal information".
      */
     IDENTITY_PROBE_BUDGET_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(20)),
+    IDENTITY_NEW_BUDGET_PER_HOUR: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(10_000_000).default(60)),
   })
   .superRefine((env, ctx) => {
     const keySources = [env.JWT_SECRET, env.JWT_JWKS_URL, env.JWT_PUBLIC_KEY_FILE].filter(Boolean).length;

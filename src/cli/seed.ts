@@ -31,7 +31,8 @@ export const SEED_PHASES = [
 /** The data set's lists the phases write; those beyond org units, officers and credentials may be left out. */
 export type SeedDataset = Pick<DemoDataset, 'orgUnits' | 'officers' | 'credentials' | 'links'> &
   Partial<Pick<DemoDataset, 'postStatuses' | 'assistants' | 'equipment' | 'allocations' | 'trainings' | 'assessments' | 'cases'>>;
-export const SEED_SCOPE = 'records:read records:write';
+/** identities:bulk: an initial load creates far more people than the hourly budget of new ID numbers. */
+export const SEED_SCOPE = 'records:read records:write identities:bulk';
 
 export interface CollectionCounts {
   created: number;

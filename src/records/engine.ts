@@ -61,6 +61,8 @@ export interface UpsertItem {
   externalId: string;
   data: Record<string, unknown>;
   ifMatch: IfMatch;
+  /** The operation's index in a batch (identity attempts carry it: see `WriteScope.concealIdentitiesAfter`). */
+  position?: number | undefined;
 }
 
 interface WriteItem {
@@ -68,6 +70,7 @@ interface WriteItem {
   data: Record<string, unknown>;
   /** The stored row, locked, when this write updates it. */
   existing: StoredRow | undefined;
+  position?: number | undefined;
 }
 
 interface Prepared extends UniqueSubject {
@@ -78,7 +81,7 @@ interface Prepared extends UniqueSubject {
   columns: Record<string, unknown>;
   refs: RuleContext['refs'];
   failed: boolean;
-  /** Set when the write carries an ID number (new, or changed): counted and audited unless it commits. */
+  /** Set when the write sets an ID number (new, or changed): charged, and audited unless it commits. */
   identity?: IdentityAttempt;
 }
 
@@ -191,7 +194,8 @@ export function createRecordEngine(deps: EngineDeps) {
     await references.prefetch(scope, def, live);
 
     const prepared: Prepared[] = [];
-    for (const { data, existing, index } of live) {
+    const identities: { index: number; identity: IdentityAttempt; prepared?: Prepared }[] = [];
+    for (const { data, existing, index, position } of live) {
       try {
         const regionCode = String(data['regionCode']);
         const { ids, externalIds, resolved } = await references.resolve(scope, def, data, regionCode, existing);
@@ -206,16 +210,19 @@ export function createRecordEngine(deps: EngineDeps) {
         }
         let identity: IdentityAttempt | undefined;
         if (carriesIdNumber(def, columns, existing)) {
-          identity = { collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'pending' };
+          identity = { collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'pending', position };
           scope.identityAttempts.push(identity);
+          identities.push({ index, identity });
+          // Out of budget already: not even evaluated.
           const throttle = scope.call.identityThrottle;
           const wait = throttle?.retryAfter(scope.call.principal) ?? 0;
           if (throttle && wait > 0) {
             identity.status = 'throttled';
-            throw tooManyIdentityProbes(wait, throttle.budgetPerMinute);
+            throw tooManyIdentityProbes(wait, throttle);
           }
         }
         const item: Prepared = { index, existing, candidate, externalIds, columns, refs: resolved, failed: false, identity };
+        if (identity) identities[identities.length - 1]!.prepared = item;
         try {
           checkTransitions(def.transitions ?? [], candidate, existing);
           await def.rules?.(candidate, ruleContext(scope, existing, resolved));
@@ -248,6 +255,7 @@ export function createRecordEngine(deps: EngineDeps) {
       if (subjects.length > 0) await rule.check(subjects, runContext);
     }
     await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
+    chargeIdentities(scope, identities, results);
     for (const p of prepared) {
       // A claim lost to a concurrent writer below throws: the attempt stays pending, i.e. not committed.
       if (p.identity && !p.failed) p.identity.status = 'pending';
@@ -293,6 +301,37 @@ export function createRecordEngine(deps: EngineDeps) {
       }
     }
     return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
+  }
+
+  /**
+   * Charges, in request order, the answer each write setting an ID number is about to give: a refusal to
+   * the refused budget, a write to the new-identity budget (identity-throttle.ts). Once either budget is
+   * spent, every later one answers 429 in its place and is not written, whatever its outcome: so no
+   * answer tells more than the budgets allow, however many candidates one request carries. Synchronous,
+   * so concurrent requests of one client cannot both spend the same token.
+   */
+  function chargeIdentities(
+    scope: WriteScope,
+    identities: { index: number; identity: IdentityAttempt; prepared?: Prepared }[],
+    results: (WriteOutcome | AppError | undefined)[],
+  ) {
+    const throttle = scope.call.identityThrottle;
+    if (!throttle) return;
+    const { principal } = scope.call;
+    let spent = false;
+    for (const { index, identity, prepared } of identities) {
+      if (identity.status === 'throttled') continue;
+      const wait = spent ? throttle.retryAfter(principal) || 1 : throttle.retryAfter(principal);
+      if (wait > 0) {
+        spent = true;
+        identity.status = 'throttled';
+        if (prepared) prepared.failed = true;
+        results[index] = tooManyIdentityProbes(wait, throttle);
+        continue;
+      }
+      identity.charged = identity.status === 'conflict' || identity.status === 'refused' ? 'refused' : 'new';
+      throttle.spend(principal, identity.charged, 1);
+    }
   }
 
   function finish(
@@ -348,10 +387,10 @@ export function createRecordEngine(deps: EngineDeps) {
    * keeps the database error as its cause, so `runWrite` retries the transaction — where the early
    * checks now see the committed holder, and an upsert finds the record a concurrent request created.
    */
-  async function write(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, existing: StoredRow | undefined) {
+  async function write(scope: WriteScope, def: CollectionDefinition, data: Record<string, unknown>, existing: StoredRow | undefined, position?: number) {
     let outcomes: (WriteOutcome | AppError)[];
     try {
-      outcomes = await writeMany(scope, def, [{ data, existing }]);
+      outcomes = await writeMany(scope, def, [{ data, existing, position }]);
     } catch (err) {
       throw constraintProblem(def, err, data) ?? err;
     }
@@ -473,7 +512,7 @@ export function createRecordEngine(deps: EngineDeps) {
     assertCovered(scope, item.regionCode);
     const existing = await lockTarget(scope, def, item);
     checkIfMatch(item.ifMatch, existing);
-    return write(scope, def, data, existing);
+    return write(scope, def, data, existing, item.position);
   }
 
   /**
@@ -513,7 +552,7 @@ export function createRecordEngine(deps: EngineDeps) {
       const existing = existingByKey.get(`${item.regionCode}/${item.externalId}`);
       try {
         checkIfMatch(item.ifMatch, existing);
-        writes.push({ index, item: { data, existing } });
+        writes.push({ index, item: { data, existing, position: item.position } });
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         results[index] = err;

@@ -47,7 +47,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
   const conflict = problemResponse('A unique value is already taken (conflict), or the record is still referenced');
   const stale = problemResponse('If-Match names a version that is no longer current (version_conflict)');
   const rejected = problemResponse('A rule refused the record (rule_violation) or a reference was not found (reference_not_found)');
-  // Writes carrying ID numbers may be throttled (identity-throttle.ts).
+  // Writes setting ID numbers may be throttled (identity-throttle.ts).
   const throttled = def.pii?.some((p) => p.kind === 'id_card') ? { 429: identityProbesResponse } : {};
 
   async function sendRecord(request: FastifyRequest, reply: FastifyReply, row: StoredRow, status: number) {

@@ -69,10 +69,10 @@ export const commonProblems = {
   503: unavailableResponse('Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds'),
 } as const;
 
-/** 429 on writes carrying ID numbers once too many of this client's did not commit (identity-throttle.ts). */
+/** 429 on writes setting ID numbers once this client has spent its budgets (identity-throttle.ts). */
 export const identityProbesResponse = problemResponse(
-  'Too many writes carrying ID numbers from this client did not commit (too_many_identity_probes); writes carrying ID numbers are refused until Retry-After',
-  { 'retry-after': { type: 'integer', description: 'Seconds until writes carrying ID numbers are accepted again' } },
+  'This client has spent its budget of writes setting ID numbers — refused ones a minute, new numbers an hour (too_many_identity_probes); such writes are refused until Retry-After',
+  { 'retry-after': { type: 'integer', description: 'Seconds until writes setting ID numbers are accepted again' } },
 );
 
 export const ListQueryBase = {

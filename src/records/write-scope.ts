@@ -5,7 +5,7 @@ import { auditLog, changeSequence, changes } from '../db/schema/index.js';
 import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
 import type { ResolvedRef } from './definition.js';
-import type { IdentityThrottle } from './identity-throttle.js';
+import type { IdentityCharge, IdentityThrottle } from './identity-throttle.js';
 
 /** Who is calling and from which request: carried into every audit row. */
 export interface CallContext {
@@ -13,7 +13,7 @@ export interface CallContext {
   requestId: string;
   /** Today in Asia/Shanghai (YYYY-MM-DD), fixed for the whole request. */
   today: string;
-  /** Counts this caller's writes of ID numbers that do not commit; absent, nothing is throttled. */
+  /** Counts this caller's answers about ID numbers (identity-throttle.ts); absent, nothing is throttled. */
   identityThrottle?: IdentityThrottle | undefined;
 }
 
@@ -35,7 +35,7 @@ export const AUDIT_OPS = [
   'identity_throttled',
 ] as const satisfies readonly AuditOp[];
 
-/** A write carrying an ID number, as the throttle and the audit log see it (never the number or its holder). */
+/** A write setting an ID number, as the throttle and the audit log see it (never the number or its holder). */
 export interface IdentityAttempt {
   collection: string;
   /** The record written; null for a create (no record exists). */
@@ -43,6 +43,12 @@ export interface IdentityAttempt {
   regionCode: string;
   /** pending until the write's outcome is known; `written` still needs its transaction to commit. */
   status: 'pending' | 'written' | 'conflict' | 'refused' | 'throttled';
+  /** The operation's index in a batch: an atomic batch tells the outcomes up to its failed operation only. */
+  position?: number | undefined;
+  /** The budget already charged for this answer (engine.ts `chargeIdentities`). */
+  charged?: IdentityCharge | undefined;
+  /** Its outcome is not told to the caller (after the failed operation of an atomic batch): it costs nothing. */
+  concealed?: boolean;
 }
 
 interface PendingChange {
@@ -82,6 +88,11 @@ export interface WriteScope {
   readonly identityAttempts: IdentityAttempt[];
   /** Runs `fn` inside a savepoint: if it throws, its writes and its pending feed/audit rows are undone. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * An atomic batch that fails at operation `position` tells nothing about the operations after it:
+   * their answers are refunded (their attempts are still audited).
+   */
+  concealIdentitiesAfter(position: number): void;
 }
 
 class Scope implements WriteScope {
@@ -116,12 +127,23 @@ class Scope implements WriteScope {
       await this.tx.execute(sql`rollback to savepoint ${name}`);
       this.changes.length = marks.changes;
       this.audits.length = marks.audits;
-      // Writes undone here are replayed by the batch (or failed and say so); refusals stay counted.
-      const settled = this.identityAttempts.splice(marks.attempts).filter((a) => a.status !== 'written' && a.status !== 'pending');
-      this.identityAttempts.push(...settled);
+      // Writes undone here are replayed by the batch (and charged again then); refusals stay counted.
+      const undone = this.identityAttempts.splice(marks.attempts);
+      for (const a of undone) {
+        if (a.status === 'written' || a.status === 'pending') refundCharge(this.call, a);
+        else this.identityAttempts.push(a);
+      }
       // Lookups made inside may describe rows that no longer exist.
       this.refCache.clear();
       throw err;
+    }
+  }
+
+  concealIdentitiesAfter(position: number) {
+    for (const a of this.identityAttempts) {
+      if (a.position === undefined || a.position <= position) continue;
+      refundCharge(this.call, a);
+      a.concealed = true;
     }
   }
 
@@ -183,6 +205,8 @@ export async function runWrite<T>(database: Database, call: CallContext, fn: (sc
         if (scope) await settleIdentityAttempts(database, call, scope.identityAttempts, false);
         throw err;
       }
+      // The retry writes (and charges) everything again.
+      for (const a of scope?.identityAttempts ?? []) refundCharge(call, a);
       await new Promise((resolve) => setTimeout(resolve, 10 * attempt * Math.random()));
       continue;
     }
@@ -191,18 +215,31 @@ export async function runWrite<T>(database: Database, call: CallContext, fn: (sc
   }
 }
 
+function refundCharge(call: CallContext, attempt: IdentityAttempt) {
+  if (attempt.charged) call.identityThrottle?.refund(call.principal, attempt.charged, 1);
+  attempt.charged = undefined;
+}
+
 /**
- * After the transaction: every write carrying an ID number that did not commit spends the caller's
- * identity budget and gets an audit row — written on its own, outside the transaction, so a probe
- * that rolls back its own transaction still leaves its trace. The rows name the caller, the request,
- * the collection and region written, and the record when it existed; never the number nor its holder.
- * Requests refused by the throttle leave one `identity_throttled` row.
+ * After the transaction. The engine charged each answer as it gave it (`chargeIdentities`); a write
+ * refused later — a version check or a claim lost to a concurrent writer — is a refusal, and a write
+ * lost with its transaction that was never charged (an error mid-way) counts as one too. Every write
+ * setting an ID number that did not commit gets an audit row, written on its own, outside the
+ * transaction, so a probe that rolls back its own transaction still leaves its trace. The rows name the
+ * caller, the request, the collection and region written, and the record when it existed; never the
+ * number nor its holder. Requests refused by the throttle leave one `identity_throttled` row.
  */
 async function settleIdentityAttempts(database: Database, call: CallContext, attempts: IdentityAttempt[], committed: boolean) {
   if (attempts.length === 0) return;
-  const lost = attempts.filter((a) => a.status === 'conflict' || a.status === 'refused' || (!committed && (a.status === 'written' || a.status === 'pending')));
-  const throttled = attempts.find((a) => a.status === 'throttled');
-  call.identityThrottle?.spend(call.principal, lost.length);
+  const refused = (a: IdentityAttempt) => a.status === 'conflict' || a.status === 'refused';
+  const lost = attempts.filter((a) => refused(a) || (!committed && (a.status === 'written' || a.status === 'pending')));
+  for (const a of lost) {
+    if (a.concealed || a.charged === 'refused' || (a.charged === 'new' && !refused(a))) continue;
+    refundCharge(call, a);
+    call.identityThrottle?.spend(call.principal, 'refused', 1);
+    a.charged = 'refused';
+  }
+  const throttled = attempts.find((a) => a.status === 'throttled' && !a.concealed);
   const rows: (IdentityAttempt & { op: AuditOp })[] = [
     ...lost.map((a) => ({ ...a, op: a.status === 'conflict' ? ('identity_conflict' as const) : ('identity_rolled_back' as const) })),
     ...(throttled ? [{ ...throttled, op: 'identity_throttled' as const }] : []),

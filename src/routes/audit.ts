@@ -22,7 +22,7 @@ const AuditEntry = z
     op: z
       .enum(AUDIT_OPS)
       .describe(
-        'create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (a request refused with 429 too_many_identity_probes). The identity_* rows are written even when the write\'s transaction rolled back.',
+        'create, update, delete; read_pii (personal data shown in full); identity_conflict (a write refused because another active person holds the ID number — the holder is never named), identity_rolled_back (another write carrying an ID number that did not commit), identity_throttled (one per request whose writes setting ID numbers got 429 too_many_identity_probes). The identity_* rows are written even when the write\'s transaction rolled back.',
       ),
     version: z.number().int().nullable(),
     movedFrom: z

@@ -156,7 +156,10 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
       try {
         if (!operation.data) throw validationFailed([{ path: '/', message: 'an upsert needs data', in: 'body' }]);
         const data = engine.parseBody(schema, operation.data);
-        items.push({ index, item: { regionCode: operation.regionCode, externalId: operation.externalId, data, ifMatch: ifMatchOf(operation) } });
+        items.push({
+          index,
+          item: { regionCode: operation.regionCode, externalId: operation.externalId, data, ifMatch: ifMatchOf(operation), position: index },
+        });
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         results.set(index, failure(index, err, requestId));
@@ -191,7 +194,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
         operationId: 'runBatch',
         summary: `Upsert and delete up to ${MAX_BATCH_OPERATIONS} records of any collections by the caller's keys`,
         description:
-          'Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation.',
+          'Operations run in order, so a record may reference one created earlier in the same batch by externalId. Non-atomic: each operation stands alone and gets its own result. Atomic: all or nothing — on the first failure nothing is written and the answer is 422 batch_rolled_back naming the failed operation. Writes setting an ID number (a new person, a changed number) spend the client\'s identity budgets: past them such an operation answers 429 too_many_identity_probes in its place without being evaluated (an atomic batch answers 429 as a whole).',
         tags: ['sync'],
         body: BatchRequest,
         response: {
@@ -223,8 +226,12 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
           for (const run of runs) {
             const part = await runRun(scope, operations, run, true);
             failed = part.find((r) => r.error);
-            // Undo everything: the transaction rolls back on the way out.
-            if (failed) throw new AppError(422, 'batch_rolled_back', 'Batch rolled back');
+            if (failed) {
+              // The answer names this operation: it tells nothing of the ones after it, which cost nothing.
+              scope.concealIdentitiesAfter(failed.index);
+              // Undo everything: the transaction rolls back on the way out.
+              throw new AppError(422, 'batch_rolled_back', 'Batch rolled back');
+            }
             out.push(...part);
           }
           return out;
@@ -236,7 +243,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
         if (failed.status >= 500) throw new AppError(failed.status, problem.code, problem.title, { detail: problem.detail });
         if (problem.code === 'too_many_identity_probes') {
           const throttle = request.call.identityThrottle;
-          throw tooManyIdentityProbes(Math.max(1, throttle?.retryAfter(request.call.principal) ?? 1), throttle?.budgetPerMinute ?? 0);
+          throw tooManyIdentityProbes(Math.max(1, throttle?.retryAfter(request.call.principal) ?? 1), throttle);
         }
         throw new AppError(422, 'batch_rolled_back', 'Batch rolled back', {
           detail: `Operation ${failed.index} failed (${problem.code}): ${problem.detail ?? problem.title} Nothing was written.`,

@@ -14,7 +14,8 @@ import { AppError, unauthorized } from '../errors.js';
 import { REGION_CODE_PATTERN } from '../domain/region.js';
 import { hasLoneSurrogate } from '../domain/text.js';
 
-export const SCOPES = ['records:read', 'records:write', 'pii:read', 'stats:read', 'audit:read'] as const;
+/** `identities:bulk` lifts the budget of new ID numbers an hour, for initial loads (records/identity-throttle.ts). */
+export const SCOPES = ['records:read', 'records:write', 'pii:read', 'stats:read', 'audit:read', 'identities:bulk'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling, from a verified access token (RFC 9068 shape). */

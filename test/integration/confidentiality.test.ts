@@ -9,7 +9,7 @@ import { aCredential, anIdentity, anOfficer, anOrgUnit, put } from '../support/p
 // outside the caller's regions appears in any answer — while the caller can still update its own records.
 
 const BUDGET = 8;
-const ctx = useTestApp({ IDENTITY_PROBE_BUDGET_PER_MINUTE: BUDGET });
+const ctx = useTestApp({ IDENTITY_PROBE_BUDGET_PER_MINUTE: BUDGET, IDENTITY_NEW_BUDGET_PER_HOUR: BUDGET });
 
 const MASKED = 'records:read records:write';
 
@@ -130,7 +130,7 @@ describe('the ID-number probe', () => {
       }
       expect(problemOf(res).failedIndex).toBe(1);
     }
-    // Each rolled-back batch spent one unit of the budget: the next one is refused.
+    // Each rolled-back batch told that one number is free: one unit of the new-identity budget. Then 429.
     expect(answers).toEqual([...Array<number>(BUDGET).fill(422), 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     // Even the right number is no longer tested, and a single write carrying a number is refused too.

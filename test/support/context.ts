@@ -17,6 +17,8 @@ export const testConfig: Config = loadConfig({
   LOG_LEVEL: 'silent',
   // High enough that no suite is throttled; the rate-limit tests lower it for their own app.
   RATE_LIMIT_MAX: '1000000',
+  // Suites create thousands of people under one client; the identity-probe tests lower it.
+  IDENTITY_NEW_BUDGET_PER_HOUR: '1000000',
 });
 
 export const ALL_SCOPES = 'records:read records:write pii:read stats:read audit:read';
