@@ -71,7 +71,7 @@ function openDripper(): Promise<Socket> {
 }
 
 describe('1000 dripping connections', () => {
-  it('are closed by the time limits while /healthz keeps answering within a second', { timeout: 20_000 }, async () => {
+  it('are closed by the time limits while /healthz keeps answering within a second', { timeout: 40_000 }, async () => {
     for (let i = 0; i < CONNECTIONS; i += 100) {
       await Promise.all(Array.from({ length: Math.min(100, CONNECTIONS - i) }, openDripper));
     }
@@ -84,8 +84,8 @@ describe('1000 dripping connections', () => {
     const latencies: number[] = [];
     const started = performance.now();
     try {
-      // Until every dripper is gone (or 10 s): /healthz every 250 ms.
-      while (open() > 0 && performance.now() - started < 10_000) {
+      // Until every dripper is gone (or 20 s): /healthz every 250 ms.
+      while (open() > 0 && performance.now() - started < 20_000) {
         latencies.push(await healthz());
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -94,8 +94,9 @@ describe('1000 dripping connections', () => {
     }
     const closedAfter = performance.now() - started;
     expect(open()).toBe(0);
-    // The request limit is 2 s; the server checks it every second or so.
-    expect(closedAfter).toBeLessThan(6_000);
+    // The request limit is 2 s and the server checks it about every second: all are gone in a few seconds. The
+    // bound is loose on purpose (a busy machine stretches it); without the limits they would never close.
+    expect(closedAfter).toBeLessThan(15_000);
     expect(latencies.length).toBeGreaterThan(3);
     expect(Math.max(...latencies)).toBeLessThan(1000);
     // And the server is fine afterwards.
