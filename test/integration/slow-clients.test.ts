@@ -98,7 +98,10 @@ describe('1000 dripping connections', () => {
     // bound is loose on purpose (a busy machine stretches it); without the limits they would never close.
     expect(closedAfter).toBeLessThan(15_000);
     expect(latencies.length).toBeGreaterThan(3);
-    expect(Math.max(...latencies)).toBeLessThan(1000);
+    // /healthz keeps answering within a second: nine in ten probes at least (a loaded CI machine may stretch one),
+    // and none stalls (without the limits the drippers would hold the server's connections for good).
+    expect(latencies.filter((ms) => ms >= 1000).length).toBeLessThanOrEqual(Math.floor(latencies.length / 10));
+    expect(Math.max(...latencies)).toBeLessThan(5000);
     // And the server is fine afterwards.
     expect(await healthz()).toBeLessThan(1000);
   });
