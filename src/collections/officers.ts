@@ -15,7 +15,7 @@ import { covers } from '../domain/region.js';
 import { missingScope } from '../errors.js';
 import { prepared } from '../db/prepared.js';
 import { defineCollection } from '../records/definition.js';
-import { coverageRange } from '../records/region-scope.js';
+import { coverageRange, coveredBy } from '../records/region-scope.js';
 import { CalendarDate } from '../records/schemas.js';
 import {
   CREDENTIAL_STATUSES,
@@ -184,7 +184,8 @@ export const officersCollection = defineCollection({
     where(query, { blindIndex, principal, today }) {
       const { orgUnitId, employmentStatus, staffingType, holdsValidCredential, namePrefix, idCardNumber } = query;
       if (typeof idCardNumber === 'string' && !principal.scopes.has('pii:read')) throw missingScope('pii:read');
-      const holds = sql`exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(today)})`;
+      // Counts only credentials in the caller's regions, like the summary: a filter is a view too.
+      const holds = sql`exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(today)} and ${coveredBy(credentials.regionCode, principal.region)})`;
       return [
         typeof orgUnitId === 'string' ? eq(officers.orgUnitId, orgUnitId) : undefined,
         typeof employmentStatus === 'string' ? eq(officers.employmentStatus, employmentStatus) : undefined,

@@ -149,11 +149,23 @@ export function createRecordEngine(deps: EngineDeps) {
     return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
   }
 
-  /** Whether a write sets an ID number: on create, or one that differs from the stored record's. */
-  function carriesIdNumber(def: CollectionDefinition, columns: Record<string, unknown>, existing: StoredRow | undefined): boolean {
-    return (def.pii ?? []).some(
-      (p) => p.kind === 'id_card' && columns[hashKey(p.field)] != null && (!existing || existing[hashKey(p.field)] !== columns[hashKey(p.field)]),
-    );
+  /**
+   * Whether a write's answer tells something about personal data the caller may not see: it sets an ID
+   * number (on create, or one that differs from the stored record's — a claim conflict answers "held
+   * elsewhere"), or, for a caller without pii:read, it changes any personal field of a stored record (an
+   * unchanged answer would confirm a guess of the masked value).
+   */
+  function probesPersonalData(def: CollectionDefinition, columns: Record<string, unknown>, existing: StoredRow | undefined, blind: boolean): boolean {
+    return (def.pii ?? []).some((p) => {
+      const hash = columns[hashKey(p.field)];
+      if (p.kind === 'id_card' && hash != null && (!existing || existing[hashKey(p.field)] !== hash)) return true;
+      return blind && existing !== undefined && hash !== undefined && existing[hashKey(p.field)] !== hash;
+    });
+  }
+
+  /** Whether a write names a value of a personal field the caller cannot see (its hash is in the columns). */
+  function namesPersonalData(def: CollectionDefinition, columns: Record<string, unknown>): boolean {
+    return (def.pii ?? []).some((p) => columns[hashKey(p.field)] != null);
   }
 
   function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
@@ -204,17 +216,27 @@ export function createRecordEngine(deps: EngineDeps) {
         for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
         Object.assign(candidate, ids);
         const columns = toColumns(def, candidate);
+        const throttle = scope.call.identityThrottle;
+        const blind = !scope.call.principal.scopes.has('pii:read');
+        // A caller without pii:read that is out of budget gets no answer about a stored person's masked
+        // fields at all — not even "unchanged", which would confirm a guessed ID number or phone for free.
+        if (existing && blind && throttle && namesPersonalData(def, columns)) {
+          const wait = throttle.retryAfter(scope.call.principal);
+          if (wait > 0) {
+            scope.identityAttempts.push({ collection: def.name, recordId: existing.id, regionCode, status: 'throttled', position });
+            throw tooManyIdentityProbes(wait, throttle);
+          }
+        }
         if (existing && unchanged(columns, existing)) {
           results[index] = { status: 200, row: existing, changed: false };
           continue;
         }
         let identity: IdentityAttempt | undefined;
-        if (carriesIdNumber(def, columns, existing)) {
+        if (probesPersonalData(def, columns, existing, blind)) {
           identity = { collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'pending', position };
           scope.identityAttempts.push(identity);
           identities.push({ index, identity });
           // Out of budget already: not even evaluated.
-          const throttle = scope.call.identityThrottle;
           const wait = throttle?.retryAfter(scope.call.principal) ?? 0;
           if (throttle && wait > 0) {
             identity.status = 'throttled';

@@ -206,6 +206,11 @@ describe('records outside the caller’s regions', () => {
     expect(mine.body).not.toContain('ZZ-HIDDEN-1');
     const listed = await call('GET', `/v1/officers?externalId=SC-1`, await bearer({ region: district }));
     expect(listed.body).not.toContain('ZZ-HIDDEN-1');
+    // Nor does the credential filter count it (it did: the district found its officer among the holders).
+    const holders = await call('GET', `/v1/officers?externalId=SC-1&holdsValidCredential=true`, await bearer({ region: district }));
+    expect(holders.json<{ items: unknown[] }>().items).toHaveLength(0);
+    const cityHolders = await call('GET', `/v1/officers?externalId=SC-1&holdsValidCredential=true`, await bearer({ region: city }));
+    expect(cityHolders.json<{ items: unknown[] }>().items).toHaveLength(1);
     const theirs = await call('GET', `/v1/officers/${officer.id}`, await bearer({ region: city }));
     expect(theirs.json()['summary']).toMatchObject({ credentials: [expect.objectContaining({ credentialNumber: 'ZZ-HIDDEN-1' })], holdsValidCredential: true });
     // The tag follows what each caller is shown.

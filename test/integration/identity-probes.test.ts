@@ -166,3 +166,55 @@ describe('writes that commit', () => {
     expect(hired.json<{ results: BatchResultJson[] }>().results.map((r) => r.status)).toEqual([...Array<number>(NEW_IDENTITIES).fill(201), 429]);
   });
 });
+
+describe("guessing a stored person's masked fields", () => {
+  // The attack found on a running service: an unchanged write (the guess equals the stored value) answered
+  // 200 with the same version, free and even past the budget; a wrong guess answered 429. Every guess of a
+  // masked field of a stored record now costs budget, and past it the right guess gets 429 as well.
+  async function target(region: string, key: string) {
+    const unit = await put(ctx.app, 'org-units', region, `${key}-OU`, anOrgUnit());
+    const body = anOfficer({ orgUnitId: unit.id, phone: '17780608413' });
+    const stored = await put(ctx.app, 'officers', region, key, body);
+    return { unit, body, stored };
+  }
+  const probe = (region: string, key: string, data: object) => ({ op: 'upsert', collection: 'officers', regionCode: region, externalId: key, data });
+
+  it('the right ID number gets 429 like a wrong one once the budget is spent', async () => {
+    const region = '410316';
+    const { body } = await target(region, 'GUESS-ID');
+    const prober = await bearer({ region, scope: MASKED, sub: 'guess-id', clientId: 'guess-id' });
+    const statuses: number[] = [];
+    for (let i = 0; i < NEW_IDENTITIES + 2; i++) {
+      const wrong = anIdentity({ gender: body.gender as '1' | '2' });
+      const res = await batch(prober, true, [probe(region, 'GUESS-ID', { ...body, ...wrong }), { op: 'delete', collection: 'org-units', regionCode: region, externalId: 'NO-SUCH' }]);
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    // Before: 422 batch_rolled_back naming the second operation (the first was "unchanged") — a confirmed guess.
+    const right = await batch(prober, true, [probe(region, 'GUESS-ID', body), { op: 'delete', collection: 'org-units', regionCode: region, externalId: 'NO-SUCH' }]);
+    expect(right.statusCode, right.body).toBe(429);
+    // A caller who may see personal data is not throttled for a plain re-sync.
+    const reader = await bearer({ region, scope: 'records:read records:write pii:read', sub: 'guess-id', clientId: 'guess-id' });
+    const resync = await ctx.app.inject({ method: 'PUT', url: `/v1/officers/external/${region}/GUESS-ID`, headers: reader, payload: body });
+    expect(resync.statusCode).toBe(200);
+  });
+
+  it('each wrong phone guess spends budget, and past it the right guess is refused too', async () => {
+    const region = '410317';
+    const { body, stored } = await target(region, 'GUESS-PHONE');
+    const prober = await bearer({ region, scope: MASKED, sub: 'guess-phone', clientId: 'guess-phone' });
+    const guess = (phone: string) =>
+      batch(prober, true, [
+        probe(region, 'GUESS-PHONE', { ...body, phone }),
+        { ...probe(region, 'GUESS-PHONE', { ...body, phone }), ifMatch: stored.version },
+        { op: 'delete', collection: 'org-units', regionCode: region, externalId: 'NO-SUCH' },
+      ]);
+    const statuses: number[] = [];
+    for (let i = 0; i < NEW_IDENTITIES + 2; i++) statuses.push((await guess(`1778060${String(1000 + i)}`)).statusCode);
+    // Before: 422 with failedIndex 1 for every wrong guess, without limit.
+    expect(statuses.slice(0, NEW_IDENTITIES).every((s) => s === 422)).toBe(true);
+    expect(statuses.slice(NEW_IDENTITIES)).toEqual([429, 429]);
+    // Before: failedIndex 2 — the phone confirmed.
+    expect((await guess('17780608413')).statusCode).toBe(429);
+  });
+});
