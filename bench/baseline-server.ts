@@ -3,6 +3,8 @@
 // prepared statements: the same SQL the app sends (the officer row with its unit's key, then the credentials for
 // the summary), the personal fields decrypted and masked with the same cipher, the rows rendered to the same JSON
 // field names. No token check, no zod, no generic record machinery: the floor the app is measured against.
+// Beside it, the "plain" routes (/plain/…): the stored row as it is, one statement, no decryption, no masking, no
+// summary, no auth — what a hand-written or auto-generated REST layer (Platformatic DB) over the same table serves.
 import Fastify from 'fastify';
 import pg from 'pg';
 import { coveragePrefix } from '../src/domain/region.js';
@@ -31,6 +33,12 @@ const CREDENTIALS = {
   text: `select "id", "officer_id", "credential_number", "kind", "status", "issued_on", "expires_on" from "credentials"
     where ("credentials"."officer_id" = any($1::uuid[]) and "credentials"."deleted_at" is null)
     order by "credentials"."expires_on" desc, "credentials"."id" asc`,
+};
+
+const PLAIN_BY_ID = { name: 'bench_plain_by_id', text: `select * from "officers" where "id" = $1 and "deleted_at" is null` };
+const PLAIN_LIST = {
+  name: 'bench_plain_list',
+  text: `select * from "officers" where "deleted_at" is null and "region_code" between $1 and $2 and "employment_status" = $3 order by "id" limit $4`,
 };
 
 type Row = Record<string, unknown>;
@@ -123,6 +131,18 @@ async function main() {
     const { rows } = await pool.query({ ...LIST, values: [low, high, fLow, fHigh, request.query.employmentStatus ?? 'active', limit + 1] });
     const page = (rows as Row[]).slice(0, limit);
     return { items: await withCredentials(page), nextCursor: rows.length > limit ? 'more' : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/plain/officers/:id', async (request, reply) => {
+    const { rows } = await pool.query({ ...PLAIN_BY_ID, values: [request.params.id] });
+    if (rows.length === 0) return reply.code(404).send({ code: 'not_found' });
+    return rows[0];
+  });
+  app.get<{ Querystring: { regionCode?: string; employmentStatus?: string; limit?: string } }>('/plain/officers', async (request) => {
+    const limit = Math.min(Number(request.query.limit ?? 50), 500);
+    const [fLow, fHigh] = range(request.query.regionCode ?? callerRegion);
+    const { rows } = await pool.query({ ...PLAIN_LIST, values: [fLow, fHigh, request.query.employmentStatus ?? 'active', limit] });
+    return { items: rows };
   });
 
   await app.listen({ host: '127.0.0.1', port: 0 });
