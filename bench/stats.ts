@@ -12,6 +12,7 @@ import type { Db } from '../src/db/client.js';
 import { openPostgres } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { addDays, todayInShanghai } from '../src/domain/dates.js';
+import { DEFAULT_EQUIPMENT_QUOTAS } from '../src/domain/equipment-quotas.js';
 import { quarterPeriod, yearPeriod } from '../src/stats/period.js';
 import { buildReport } from '../src/stats/report.js';
 import { generateCases } from './case-generator.js';
@@ -45,12 +46,12 @@ async function main() {
     const captured: { query: string; params: unknown[] }[] = [];
     const traced = drizzle(database.pool!, { logger: { logQuery: (query, params) => captured.push({ query, params }) } }) as unknown as Db;
     const scenarios: { name: string; run: (db: Db) => Promise<unknown> }[] = [
-      { name: `quarterly ${lastYear}Q2, province 410000`, run: (db) => buildReport(db, '410000', quarterPeriod(lastYear, 2, today)) },
-      { name: `quarterly ${lastYear}Q2, city 410100`, run: (db) => buildReport(db, '410100', quarterPeriod(lastYear, 2, today)) },
-      { name: `annual ${lastYear}, province 410000`, run: (db) => buildReport(db, '410000', yearPeriod(lastYear, today)) },
+      { name: `quarterly ${lastYear}Q2, province 410000`, run: (db) => buildReport(db, '410000', quarterPeriod(lastYear, 2, today), DEFAULT_EQUIPMENT_QUOTAS) },
+      { name: `quarterly ${lastYear}Q2, city 410100`, run: (db) => buildReport(db, '410100', quarterPeriod(lastYear, 2, today), DEFAULT_EQUIPMENT_QUOTAS) },
+      { name: `annual ${lastYear}, province 410000`, run: (db) => buildReport(db, '410000', yearPeriod(lastYear, today), DEFAULT_EQUIPMENT_QUOTAS) },
       {
         name: 'compliance cases-overdue, province, first page of 50',
-        run: (db) => COMPLIANCE_CHECKS.find((c) => c.name === 'cases-overdue')!.run({ db, region: '410000', today, limit: 51, after: undefined, query: {} }),
+        run: (db) => COMPLIANCE_CHECKS.find((c) => c.name === 'cases-overdue')!.run({ db, quotas: DEFAULT_EQUIPMENT_QUOTAS, region: '410000', today, limit: 51, after: undefined, query: {} }),
       },
     ];
     const rows: string[][] = [];
