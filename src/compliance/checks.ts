@@ -244,8 +244,10 @@ const trainingOverdue: ComplianceCheck = {
   description: `Live active officers who miss a required training, one row per condition (facts.condition): \`initial\` — no passed initial training 初任培训 ending on or before today; \`provincial\` — a division-level cadre (cadreLevel division_or_above 处级以上) without a passed provincial training 省级培训 ending in the ${PROVINCIAL_TRAINING_YEARS} years up to today. Trainings count wherever they were recorded. Rows of \`initial\` come first. Fix: record the training (with passed = true) once attended.`,
   query: {},
   async run({ db, region, today, limit, after: cursor }) {
-    const lastProvincial = sql<string | null>`(select max(${trainings.endedOn})::text from ${trainings} where ${trainings.personId} = ${officers.id}
-      and ${trainings.personType} = 'officer' and ${trainings.kind} = 'provincial' and ${trainings.passed} and ${trainings.deletedAt} is null)`;
+    // Nested once: drizzle writes the columns at the top level of a single-table select's field without their
+    // table, and a bare "id" inside this subquery would be the training's.
+    const lastProvincial = sql<string | null>`${sql`(select max(${trainings.endedOn})::text from ${trainings} where ${trainings.personId} = ${officers.id}
+      and ${trainings.personType} = 'officer' and ${trainings.kind} = 'provincial' and ${trainings.passed} and ${trainings.deletedAt} is null)`}`;
     const page = async (condition: TrainingCondition, afterId: string | undefined, n: number) =>
       (
         await db
