@@ -3,13 +3,13 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { validEnforcementCredentialOn } from '../collections/credentials.js';
 import { queryRows, type Db } from '../db/client.js';
-import { cases, credentials, officers, orgUnits, postStatuses, trainings } from '../db/schema/index.js';
+import { cases, credentials, officers, postStatuses, trainings } from '../db/schema/index.js';
 import { DECISION_DAYS, decisionDeadline, PENDING_STAGES } from '../domain/cases.js';
 import { addDays, daysBetween } from '../domain/dates.js';
 import type { EquipmentCategory, EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { validationFailed } from '../errors.js';
 import { coverageRange, coveredBy } from '../records/region-scope.js';
-import { activeOfficersOfUnit, assistantsOfUnit, unitQuotaNeeds } from '../stats/org-unit-basis.js';
+import { unitPeople, unitQuotaNeeds } from '../stats/org-unit-basis.js';
 import { EQUIPMENT_LABELS, quotaInWords } from '../stats/sections/equipment.js';
 import { initialTrainingMissing, PROVINCIAL_TRAINING_YEARS, provincialTrainingOverdue } from '../stats/sections/training.js';
 
@@ -301,21 +301,14 @@ const assistantsOverQuota: ComplianceCheck = {
   query: {},
   async run({ db, region, limit, after: cursor }) {
     const [lo, hi] = coverageRange(region);
-    const assistantCount = assistantsOfUnit(lo, hi);
-    const officerCount = activeOfficersOfUnit(lo, hi);
-    const rows = await db
-      .select({
-        id: orgUnits.id,
-        externalId: orgUnits.externalId,
-        regionCode: orgUnits.regionCode,
-        name: orgUnits.name,
-        assistants: sql<number>`${assistantCount}`,
-        officers: sql<number>`${officerCount}`,
-      })
-      .from(orgUnits)
-      .where(and(isNull(orgUnits.deletedAt), coveredBy(orgUnits.regionCode, region), sql`${assistantCount} > ${officerCount}`, cursor ? gt(orgUnits.id, cursor.id) : undefined))
-      .orderBy(asc(orgUnits.id))
-      .limit(limit);
+    const rows = (
+      await queryRows<{ unit_id: string; external_id: string | null; region_code: string; name: string; assistants: number; active_officers: number }>(
+        db,
+        sql`select * from ${unitPeople(lo, hi)} as u
+            where u.assistants > u.active_officers ${cursor ? sql`and u.unit_id > ${cursor.id}::uuid` : sql``}
+            order by u.unit_id limit ${limit}`,
+      )
+    ).map((u) => ({ id: u.unit_id, externalId: u.external_id, regionCode: u.region_code, name: u.name, assistants: u.assistants, officers: u.active_officers }));
     return rows.map((u) => ({
       problem: `${u.name} has ${u.assistants} assistants in service and ${u.officers} active officers: ${u.assistants - u.officers} over the ratio of 1 (中发〔2015〕37号).`,
       collection: 'org-units',
@@ -349,7 +342,7 @@ const equipmentBelowQuota: ComplianceCheck = {
       held: number;
     }>(
       db,
-      sql`select * from (${unitQuotaNeeds(quotas, lo, hi, today)}) as need
+      sql`select * from ${unitQuotaNeeds(quotas, lo, hi, today)} as need
           where need.required > need.held
             ${cursor ? sql`and (need.category, need.unit_id) > (${cursor.key}::text, ${cursor.id}::uuid)` : sql``}
           order by need.category, need.unit_id

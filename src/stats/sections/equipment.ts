@@ -1,10 +1,8 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { equipment, officers } from '../../db/schema/index.js';
+import { sql } from 'drizzle-orm';
 import { DEFAULT_EQUIPMENT_QUOTAS, EQUIPMENT_CATEGORIES, type EquipmentCategory, type QuotaRule } from '../../domain/equipment-quotas.js';
 import { queryRows } from '../../db/client.js';
 import type { Figure, RateFigure, SectionCounts, StatsSection } from '../figures.js';
-import { postStatusOn, unitQuotaNeeds } from '../org-unit-basis.js';
-import { inRegions } from '../regions.js';
+import { unitQuotaNeeds } from '../org-unit-basis.js';
 
 export const EQUIPMENT_LABELS: Record<EquipmentCategory, string> = {
   vehicle: '执法车辆',
@@ -33,21 +31,22 @@ const defaultOf = (c: EquipmentCategory) => {
   return rule ? `default ${quotaInWords(rule)}` : 'no quota by default';
 };
 
-const UNITS =
-  'org units with at least one active officer, in the region of the unit; officers and items counted are those of the report’s regions';
+const UNITS = 'org units with at least one active officer';
+const BY_UNIT =
+  'Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.';
 
 const figures: (Figure | RateFigure)[] = [
   {
     key: 'onDutyOfficers',
     label: '在岗执法人员数',
     unit: 'count',
-    definition: 'Active officers whose post status on asOf is on_duty 在岗 (the latest post status with effectiveFrom on or before asOf).',
+    definition: `Active officers whose post status on asOf is on_duty 在岗 (the latest post status with effectiveFrom on or before asOf). ${BY_UNIT}`,
   },
   {
     key: 'orgUnits',
     label: '配备单位数',
     unit: 'count',
-    definition: `Org units the quotas are counted for: ${UNITS}.`,
+    definition: `Org units the quotas are counted for: live ${UNITS}. ${BY_UNIT}`,
   },
   {
     key: 'orgUnitsBelowQuota',
@@ -59,13 +58,13 @@ const figures: (Figure | RateFigure)[] = [
     key: `inService.${c}`,
     label: `在用装备数·${EQUIPMENT_LABELS[c]}`,
     unit: 'count' as const,
-    definition: `Live items of category ${c} ${EQUIPMENT_LABELS[c]} with status in_service, by the item's region (a snapshot of the current records: equipment history is not kept).`,
+    definition: `Live items of category ${c} ${EQUIPMENT_LABELS[c]} with status in_service (a snapshot of the current records: equipment history is not kept). ${BY_UNIT}`,
   })),
   ...EQUIPMENT_CATEGORIES.map((c) => ({
     key: `required.${c}`,
     label: `应配数·${EQUIPMENT_LABELS[c]}`,
     unit: 'count' as const,
-    definition: `Items of ${c} the equipment quota table asks for (${defaultOf(c)}; EQUIPMENT_QUOTAS_FILE may set another), summed over the ${UNITS}; on-duty officers as of asOf; 0 without a quota.`,
+    definition: `Items of ${c} the equipment quota table asks for (${defaultOf(c)}; EQUIPMENT_QUOTAS_FILE may set another), summed over the ${UNITS}, officers on duty as of asOf; 0 without a quota. ${BY_UNIT}`,
   })),
   ...EQUIPMENT_CATEGORIES.map((c) => ({
     key: `shortfall.${c}`,
@@ -84,61 +83,53 @@ const figures: (Figure | RateFigure)[] = [
 ];
 
 /**
- * 装备: items in service by category (by the item's region), officers on duty (by the officer's region), and
- * per org unit what the quota table requires and what is missing (by the unit's region).
+ * 装备: one statement over the per-unit basis (org-unit-basis.ts): items in service, required and missing by
+ * category, officers on duty and the units short, all in the region of the org unit.
  */
 export const equipmentSection: StatsSection = {
   name: 'equipment',
   label: '装备',
   figures,
   async collect({ db, regions, period, quotas }) {
-    const [items, onDuty, needs] = await Promise.all([
-      db
-        .select({ child: sql<string>`${regions.childOf(equipment.regionCode)}`, category: equipment.category, n: sql<number>`count(*)::int` })
-        .from(equipment)
-        .where(and(isNull(equipment.deletedAt), eq(equipment.status, 'in_service'), inRegions(equipment.regionCode, regions)))
-        .groupBy(sql`1`, equipment.category),
-      db
-        .select({ child: sql<string>`${regions.childOf(officers.regionCode)}`, n: sql<number>`count(*)::int` })
-        .from(officers)
-        .where(
-          and(
-            isNull(officers.deletedAt),
-            eq(officers.employmentStatus, 'active'),
-            inRegions(officers.regionCode, regions),
-            sql`${postStatusOn(period.asOf)} = 'on_duty'`,
-          ),
-        )
-        .groupBy(sql`1`),
-      queryRows<{ child: string; category: string | null; units: number; units_short: number; required: number; shortfall: number }>(
-        db,
-        sql`select n.child, n.category,
-                   count(distinct n.unit_id)::int as units,
-                   count(distinct n.unit_id) filter (where n.required > n.held)::int as units_short,
-                   coalesce(sum(n.required), 0)::int as required,
-                   coalesce(sum(greatest(n.required - n.held, 0)), 0)::int as shortfall
-            from (select need.*, ${regions.childOf(sql`need.region_code`)} as child
-                  from (${unitQuotaNeeds(quotas, regions.lo, regions.hi, period.asOf)}) as need) as n
-            group by grouping sets ((n.child, n.category), (n.child))`,
-      ),
-    ]);
+    const child = regions.childOf(sql`need.region_code`);
+    const rows = await queryRows<{
+      child: string;
+      category: string | null;
+      in_service: number;
+      required: number;
+      shortfall: number;
+      on_duty: number;
+      units: number;
+      units_short: number;
+    }>(
+      db,
+      sql`with need as ${unitQuotaNeeds(quotas, regions.lo, regions.hi, period.asOf)},
+          per_unit as (
+            select need.unit_id, need.region_code, max(need.active_officers) as active_officers, max(need.on_duty_officers) as on_duty_officers,
+                   bool_or(need.required > need.held) as short
+            from need group by 1, 2
+          )
+          select ${child} as child, need.category, sum(need.held)::int as in_service, sum(need.required)::int as required,
+                 sum(greatest(need.required - need.held, 0))::int as shortfall, 0 as on_duty, 0 as units, 0 as units_short
+          from need group by 1, 2
+          union all
+          select ${regions.childOf(sql`per_unit.region_code`)}, null, 0, 0, 0, sum(per_unit.on_duty_officers)::int,
+                 (count(*) filter (where per_unit.active_officers > 0))::int, (count(*) filter (where per_unit.short))::int
+          from per_unit group by 1`,
+    );
     const out: SectionCounts = new Map();
-    const at = (child: string) => {
-      let counts = out.get(child);
-      if (!counts) out.set(child, (counts = {}));
-      return counts;
-    };
-    for (const row of items) at(row.child)[`inService.${row.category}`] = row.n;
-    for (const row of onDuty) at(row.child)['onDutyOfficers'] = row.n;
-    for (const row of needs) {
-      const counts = at(row.child);
+    for (const row of rows) {
+      const counts = out.get(row.child) ?? {};
       if (row.category === null) {
+        counts['onDutyOfficers'] = row.on_duty;
         counts['orgUnits'] = row.units;
         counts['orgUnitsBelowQuota'] = row.units_short;
       } else {
+        counts[`inService.${row.category}`] = row.in_service;
         counts[`required.${row.category}`] = row.required;
         counts[`shortfall.${row.category}`] = row.shortfall;
       }
+      out.set(row.child, counts);
     }
     return out;
   },

@@ -1,9 +1,10 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, inArray, isNull, sql } from 'drizzle-orm';
 import { validEnforcementCredentialOn } from '../../collections/credentials.js';
 import { STAFFING_TYPES } from '../../collections/officers.js';
-import { assistants, credentials, officers, orgUnits } from '../../db/schema/index.js';
+import { queryRows } from '../../db/client.js';
+import { assistants, credentials, officers } from '../../db/schema/index.js';
 import type { FlagFigure, Figure, RateFigure, SectionCounts, StatsSection } from '../figures.js';
-import { activeOfficersOfUnit, ASSISTANTS_IN_SERVICE, assistantsOfUnit } from '../org-unit-basis.js';
+import { ASSISTANTS_IN_SERVICE, unitPeople } from '../org-unit-basis.js';
 import { inRegions } from '../regions.js';
 
 const STAFFING_LABELS: Record<(typeof STAFFING_TYPES)[number], string> = {
@@ -77,34 +78,27 @@ export const peopleSection: StatsSection = {
   figures,
   async collect({ db, regions, period }) {
     const child = regions.childOf(officers.regionCode);
-    const holds = sql`exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(period.asOf)})`;
+    // Holders as one hash join over the credentials valid on asOf, not an EXISTS per officer. No DISTINCT needed:
+    // the exclusion constraint credentials_one_valid_per_kind leaves at most one valid credential of a kind per day.
+    const holders = sql`(select ${credentials.officerId} as officer_id from ${credentials} where ${validEnforcementCredentialOn(period.asOf)})`;
     const [rows, assistantRows, unitRows] = await Promise.all([
-      db
-        .select({
-          child: sql<string>`${child}`,
-          staffingType: officers.staffingType,
-          active: sql<number>`count(*)::int`,
-          holders: sql<number>`count(*) filter (where ${holds})::int`,
-        })
-        .from(officers)
-        .where(and(isNull(officers.deletedAt), eq(officers.employmentStatus, 'active'), inRegions(officers.regionCode, regions)))
-        .groupBy(sql`1`, officers.staffingType),
+      queryRows<{ child: string; staffingType: string; active: number; holders: number }>(
+        db,
+        sql`select ${child} as child, ${officers.staffingType} as "staffingType", count(*)::int as active, count(h.officer_id)::int as holders
+            from ${officers} left join ${holders} as h on h.officer_id = ${officers.id}
+            where ${officers.deletedAt} is null and ${officers.employmentStatus} = 'active' and ${officers.regionCode} between ${regions.lo} and ${regions.hi}
+            group by 1, 2`,
+      ),
       db
         .select({ child: sql<string>`${regions.childOf(assistants.regionCode)}`, n: sql<number>`count(*)::int` })
         .from(assistants)
         .where(and(isNull(assistants.deletedAt), inArray(assistants.status, [...ASSISTANTS_IN_SERVICE]), inRegions(assistants.regionCode, regions)))
         .groupBy(sql`1`),
-      db
-        .select({ child: sql<string>`${regions.childOf(orgUnits.regionCode)}`, n: sql<number>`count(*)::int` })
-        .from(orgUnits)
-        .where(
-          and(
-            isNull(orgUnits.deletedAt),
-            inRegions(orgUnits.regionCode, regions),
-            sql`${assistantsOfUnit(regions.lo, regions.hi)} > ${activeOfficersOfUnit(regions.lo, regions.hi)}`,
-          ),
-        )
-        .groupBy(sql`1`),
+      queryRows<{ child: string; n: number }>(
+        db,
+        sql`select ${regions.childOf(sql`u.region_code`)} as child, count(*)::int as n
+            from ${unitPeople(regions.lo, regions.hi)} as u where u.assistants > u.active_officers group by 1`,
+      ),
     ]);
     const out: SectionCounts = new Map();
     for (const row of rows) {

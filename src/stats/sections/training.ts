@@ -1,7 +1,7 @@
-import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { queryRows } from '../../db/client.js';
 import { officers, trainings } from '../../db/schema/index.js';
 import type { Figure, SectionCounts, StatsSection } from '../figures.js';
-import { inRegions } from '../regions.js';
 
 /** Years within which a division-level cadre 处级以上干部 needs a passed provincial training 省级培训. */
 export const PROVINCIAL_TRAINING_YEARS = 3;
@@ -9,7 +9,7 @@ export const PROVINCIAL_TRAINING_YEARS = 3;
 /**
  * A passed training of `kind` by the officer of the enclosing query (`officers` unaliased) that ended in
  * (`after`, `through`] — wherever the training was recorded: a provincial course is often recorded by the
- * province. Served by `trainings_person_idx (person_id, kind, ended_on)`.
+ * province. Served by `trainings_officer_passed_idx (kind, person_id, ended_on)`.
  */
 export function passedTraining(kind: 'initial' | 'provincial', through: string, after?: SQL): SQL {
   return sql`exists (select 1 from ${trainings} where ${trainings.personId} = ${officers.id} and ${trainings.personType} = 'officer'
@@ -54,23 +54,31 @@ export const trainingSection: StatsSection = {
   label: '培训',
   figures,
   async collect({ db, regions, period }) {
+    // The officers who passed each kind, as two id sets joined by hash — each an index-only scan of
+    // trainings_officer_passed_idx — rather than an EXISTS per officer (seconds at 100,000 officers).
+    const passed = (kind: 'initial' | 'provincial', after?: SQL) =>
+      sql`(select distinct ${trainings.personId} as person_id from ${trainings}
+           where ${trainings.kind} = ${kind} and ${trainings.passed} and ${trainings.deletedAt} is null and ${trainings.personType} = 'officer'
+             and ${trainings.endedOn} <= ${period.asOf}::date ${after ? sql`and ${trainings.endedOn} > ${after}` : sql``})`;
     const cadre = sql`${officers.cadreLevel} = 'division_or_above'`;
-    const rows = await db
-      .select({
-        child: sql<string>`${regions.childOf(officers.regionCode)}`,
-        cadres: sql<number>`count(*) filter (where ${cadre})::int`,
-        cadresOverdue: sql<number>`count(*) filter (where ${cadre} and ${provincialTrainingOverdue(period.asOf)})::int`,
-        withoutInitial: sql<number>`count(*) filter (where ${initialTrainingMissing(period.asOf)})::int`,
-      })
-      .from(officers)
-      .where(and(isNull(officers.deletedAt), eq(officers.employmentStatus, 'active'), inRegions(officers.regionCode, regions)))
-      .groupBy(sql`1`);
+    const rows = await queryRows<{ child: string; cadres: number; cadres_overdue: number; without_initial: number }>(
+      db,
+      sql`select ${regions.childOf(officers.regionCode)} as child,
+                 (count(*) filter (where ${cadre}))::int as cadres,
+                 (count(*) filter (where ${cadre} and p.person_id is null))::int as cadres_overdue,
+                 (count(*) filter (where i.person_id is null))::int as without_initial
+          from ${officers}
+          left join ${passed('initial')} as i on i.person_id = ${officers.id}
+          left join ${passed('provincial', yearsBefore(period.asOf, PROVINCIAL_TRAINING_YEARS))} as p on p.person_id = ${officers.id}
+          where ${officers.deletedAt} is null and ${officers.employmentStatus} = 'active' and ${officers.regionCode} between ${regions.lo} and ${regions.hi}
+          group by 1`,
+    );
     const out: SectionCounts = new Map();
     for (const row of rows) {
       out.set(row.child, {
         divisionCadres: row.cadres,
-        divisionCadresWithoutProvincialTraining: row.cadresOverdue,
-        officersWithoutInitialTraining: row.withoutInitial,
+        divisionCadresWithoutProvincialTraining: row.cadres_overdue,
+        officersWithoutInitialTraining: row.without_initial,
       });
     }
     return out;
