@@ -1,7 +1,9 @@
-// `npm run bench:stats` (DESIGN §9): quarterly and annual statistics and a compliance list over generated
-// cases on PostgreSQL (target < 1 s), each the median of BENCH_RUNS after a warm-up, with the plans
+// `npm run bench:stats` (DESIGN §9): quarterly and annual statistics and the compliance lists over generated
+// data on PostgreSQL (target < 1 s), each the median of BENCH_RUNS after a warm-up, with the plans
 // (EXPLAIN (ANALYZE, BUFFERS)) of the statements they run. BENCH_CASES (default 1,000,000) cases filed over
-// three years; a fresh database officer_registry_stats_<pid> is made and dropped (BENCH_KEEP_DB=1 keeps it).
+// three years and BENCH_OFFICERS (default a tenth of the cases) officers with their credentials, post statuses,
+// assistants, equipment and trainings; a fresh database officer_registry_stats_<pid> is made and dropped
+// (BENCH_KEEP_DB=1 keeps it; BENCH_ONLY=annual times the annual statistics alone, for the 10⁷ run).
 import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,22 +14,29 @@ import type { Db } from '../src/db/client.js';
 import { openPostgres } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { addDays, todayInShanghai } from '../src/domain/dates.js';
+import { DEFAULT_EQUIPMENT_QUOTAS } from '../src/domain/equipment-quotas.js';
 import { quarterPeriod, yearPeriod } from '../src/stats/period.js';
 import { buildReport } from '../src/stats/report.js';
 import { generateCases } from './case-generator.js';
+import { generatePeople } from './people-generator.js';
 import { assertLoopback, median, table, withDatabase } from './support.js';
 
 const adminUrl = process.env['BENCH_DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
 const count = Number(process.env['BENCH_CASES'] || 1_000_000);
+const officerCount = Number(process.env['BENCH_OFFICERS'] || Math.round(count / 10));
+const only = process.env['BENCH_ONLY'];
+/** An existing bench database (kept with BENCH_KEEP_DB=1) to time again without generating. */
+const reuse = process.env['BENCH_REUSE_DB'];
 const runs = Number(process.env['BENCH_RUNS'] || 3);
 const keep = process.env['BENCH_KEEP_DB'] === '1';
 
 async function main() {
   assertLoopback(adminUrl);
-  const name = `officer_registry_stats_${process.pid}`;
+  const name = reuse ?? `officer_registry_stats_${process.pid}`;
+  if (!/^officer_registry_stats_\d+$/.test(name)) throw new Error('BENCH_REUSE_DB must name a bench database (officer_registry_stats_<pid>)');
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  if (!reuse) await admin.query(`create database ${name}`);
   const url = withDatabase(adminUrl, name);
   const database = openPostgres({ connectionString: url, max: 4, statementTimeoutMs: 600_000 });
   try {
@@ -35,24 +44,37 @@ async function main() {
     const today = todayInShanghai();
     const lastYear = Number(today.slice(0, 4)) - 1;
     const started = Date.now();
-    await generateCases(database.pool!, count, `${lastYear - 1}-01-01`, addDays(today, -1));
+    let people = {};
+    if (!reuse) {
+      await generateCases(database.pool!, count, `${lastYear - 1}-01-01`, addDays(today, -1));
+      people = await generatePeople(database.pool!, officerCount, today);
+    }
     await database.pool!.query('vacuum analyze');
     const generated = (Date.now() - started) / 1000;
     const size = (await database.pool!.query<{ size: string }>(`select pg_size_pretty(pg_total_relation_size('cases')) as size`)).rows[0]!.size;
-    console.log(`generated ${count} cases in ${generated.toFixed(0)} s; cases table with indexes: ${size}`);
+    const dbSize = (await database.pool!.query<{ size: string }>(`select pg_size_pretty(pg_database_size(current_database())) as size`)).rows[0]!.size;
+    console.log(
+      reuse
+        ? `reusing ${name}; cases table with indexes: ${size}; database: ${dbSize}`
+        : `generated ${count} cases and ${JSON.stringify(people)} in ${generated.toFixed(0)} s; cases table with indexes: ${size}; database: ${dbSize}`,
+    );
 
     // A drizzle handle that records its statements, to explain them afterwards.
     const captured: { query: string; params: unknown[] }[] = [];
     const traced = drizzle(database.pool!, { logger: { logQuery: (query, params) => captured.push({ query, params }) } }) as unknown as Db;
-    const scenarios: { name: string; run: (db: Db) => Promise<unknown> }[] = [
-      { name: `quarterly ${lastYear}Q2, province 410000`, run: (db) => buildReport(db, '410000', quarterPeriod(lastYear, 2, today)) },
-      { name: `quarterly ${lastYear}Q2, city 410100`, run: (db) => buildReport(db, '410100', quarterPeriod(lastYear, 2, today)) },
-      { name: `annual ${lastYear}, province 410000`, run: (db) => buildReport(db, '410000', yearPeriod(lastYear, today)) },
-      {
-        name: 'compliance cases-overdue, province, first page of 50',
-        run: (db) => COMPLIANCE_CHECKS.find((c) => c.name === 'cases-overdue')!.run({ db, region: '410000', today, limit: 51, after: undefined, query: {} }),
-      },
+    const list = (name: string) => (db: Db) =>
+      COMPLIANCE_CHECKS.find((c) => c.name === name)!.run({ db, quotas: DEFAULT_EQUIPMENT_QUOTAS, region: '410000', today, limit: 51, after: undefined, query: {} });
+    const all: { name: string; run: (db: Db) => Promise<unknown> }[] = [
+      { name: `quarterly ${lastYear}Q2, province 410000`, run: (db) => buildReport(db, '410000', quarterPeriod(lastYear, 2, today), DEFAULT_EQUIPMENT_QUOTAS) },
+      { name: `quarterly ${lastYear}Q2, city 410100`, run: (db) => buildReport(db, '410100', quarterPeriod(lastYear, 2, today), DEFAULT_EQUIPMENT_QUOTAS) },
+      { name: `annual ${lastYear}, province 410000`, run: (db) => buildReport(db, '410000', yearPeriod(lastYear, today), DEFAULT_EQUIPMENT_QUOTAS) },
+      { name: 'compliance cases-overdue, province, first page of 50', run: list('cases-overdue') },
+      { name: 'compliance on-duty-without-credential, province, first page of 50', run: list('on-duty-without-credential') },
+      { name: 'compliance training-overdue, province, first page of 50', run: list('training-overdue') },
+      { name: 'compliance assistants-over-quota, province, first page of 50', run: list('assistants-over-quota') },
+      { name: 'compliance equipment-below-quota, province, first page of 50', run: list('equipment-below-quota') },
     ];
+    const scenarios = only === 'annual' ? all.filter((s) => s.name.startsWith('annual')) : all;
     const rows: string[][] = [];
     const plans: string[] = [];
     const results: Record<string, number[]> = {};
@@ -69,7 +91,6 @@ async function main() {
       captured.length = 0;
       await s.run(traced);
       for (const q of captured) {
-        if (!/from "cases"/.test(q.query)) continue;
         const plan = await database.pool!.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${q.query}`, q.params);
         plans.push(`-- ${s.name}\n${plan.rows.map((r) => r['QUERY PLAN']).join('\n')}`);
       }
@@ -78,10 +99,10 @@ async function main() {
     console.log(plans.join('\n\n'));
     const dir = join(fileURLToPath(new URL('.', import.meta.url)), 'results');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, `stats-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ count, generatedSeconds: generated, size, results, plans }, null, 2));
+    await writeFile(join(dir, `stats-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ count, people, generatedSeconds: generated, size, dbSize, results, plans }, null, 2));
   } finally {
     await database.close();
-    if (!keep) await admin.query(`drop database if exists ${name} with (force)`);
+    if (!keep && !reuse) await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();
   }
 }

@@ -386,6 +386,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/compliance/assistants-over-quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Org units with more assistants than officers 协管人员超比例
+         * @description Live org units whose assistants in service (status probation or active, employed by the unit) outnumber its active officers — 中发〔2015〕37号: 协管人员数量不得超过在编执法人员. People are counted within the caller’s regions; regions over the ratio are flagged in the statistics (people.assistantRatioExceeded). Fix: reduce the unit’s assistants (dismiss, or move them to a unit with room) or staff it with officers. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceAssistantsOverQuota"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/compliance/cases-overdue": {
         parameters: {
             query?: never;
@@ -444,6 +466,72 @@ export interface paths {
          *     Needs a bearer token with the `stats:read` scope.
          */
         get: operations["listComplianceCredentialsExpiring"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/equipment-below-quota": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Org units short of an equipment quota 装备配备不足
+         * @description One row per live org unit (with active officers) and equipment category whose in-service items owned by the unit are fewer than the quota table requires (per officer on duty today, per org unit, or per started group of active officers; the table is the documented defaults or EQUIPMENT_QUOTAS_FILE). Ordered by category, then unit. Fix: equip the unit (record the items), or return items from maintenance to service. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceEquipmentBelowQuota"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/on-duty-without-credential": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Officers on duty without a valid enforcement credential 未持证上岗
+         * @description Live officers whose current post status (the latest with effectiveFrom on or before today) is on_duty and who hold no enforcement credential valid today (status valid, issuedOn ≤ today ≤ expiresOn) — 持证上岗: a credential expired or revoked after the status was recorded. Fix: record the officer's renewed credential, or a post status other than on_duty. facts name the post status and the latest enforcement credential. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceOnDutyWithoutCredential"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/compliance/training-overdue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Officers missing a required training 培训未达标
+         * @description Live active officers who miss a required training, one row per condition (facts.condition): `initial` — no passed initial training 初任培训 ending on or before today; `provincial` — a division-level cadre (cadreLevel division_or_above 处级以上) without a passed provincial training 省级培训 ending in the 3 years up to today. Trainings count wherever they were recorded. Rows of `initial` come first. Fix: record the training (with passed = true) once attended. Scoped to the caller's regions (optionally narrowed by regionCode); paginated by cursor.
+         *
+         *     Needs a bearer token with the `stats:read` scope.
+         */
+        get: operations["listComplianceTrainingOverdue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -979,7 +1067,7 @@ export interface paths {
          * Annual statistics 行政执法统计年报 of the region and its child regions
          * @description The same figures for a calendar year (the 年报, due by 31 January).
          *
-         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.
+         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null; a flag compares two counts of its section after the child rows are summed. Case figures are flows over the period; people, equipment and training figures are snapshots of the current records with dates taken as of asOf.
          *
          *     **cases 案件**
          *     - `cases.filed` 立案数: Cases whose filedOn 立案日期 is in the period (from ≤ date ≤ to).
@@ -1027,6 +1115,42 @@ export interface paths {
          *     - `people.byStaffingType.contract` 在职执法人员数·劳动合同工/临时工: Active officers of staffingType contract 劳动合同工/临时工.
          *     - `people.credentialHolders` 持证人数: Active officers holding an enforcement credential 行政执法证 valid on asOf (status valid, issuedOn ≤ asOf ≤ expiresOn).
          *     - `people.credentialHoldingRate` 持证率: 行政执法证持证率: credentialHolders / activeOfficers.
+         *     - `people.assistants` 协管人员数: Assistants 协管人员 in service: status probation 试用 or active 在岗, in the current records, by the assistant’s region.
+         *     - `people.assistantRatio` 协管人员与执法人员比: assistants / activeOfficers; it may not exceed 1 (中发〔2015〕37号: 协管人员数量不得超过在编执法人员).
+         *     - `people.assistantRatioExceeded` 协管人员超比例: true when assistants > activeOfficers (the ratio is over 1, or there are assistants and no active officer).
+         *     - `people.orgUnitsOverAssistantRatio` 协管超比例单位数: Live org units, by the unit’s region, whose assistants in service (employing orgUnit) outnumber their active officers — the units of the compliance list assistants-over-quota.
+         *
+         *     **equipment 装备**
+         *     - `equipment.onDutyOfficers` 在岗执法人员数: Active officers whose post status on asOf is on_duty 在岗 (the latest post status with effectiveFrom on or before asOf). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.orgUnits` 配备单位数: Org units the quotas are counted for: live org units with at least one active officer. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.orgUnitsBelowQuota` 装备不达标单位数: Of orgUnits, those holding fewer in-service items than required in at least one category (the units of the compliance list equipment-below-quota, on asOf).
+         *     - `equipment.inService.vehicle` 在用装备数·执法车辆: Live items of category vehicle 执法车辆 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.body_camera` 在用装备数·执法记录仪: Live items of category body_camera 执法记录仪 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.handheld_terminal` 在用装备数·执法终端: Live items of category handheld_terminal 执法终端 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.radio` 在用装备数·对讲机: Live items of category radio 对讲机 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.uniform` 在用装备数·制式服装: Live items of category uniform 制式服装 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.protective` 在用装备数·防护装备: Live items of category protective 防护装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.other` 在用装备数·其他装备: Live items of category other 其他装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.vehicle` 应配数·执法车辆: Items of vehicle the equipment quota table asks for (default 1 per started 8 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.body_camera` 应配数·执法记录仪: Items of body_camera the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.handheld_terminal` 应配数·执法终端: Items of handheld_terminal the equipment quota table asks for (default 1 per started 2 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.radio` 应配数·对讲机: Items of radio the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.uniform` 应配数·制式服装: Items of uniform the equipment quota table asks for (default 2 per active officer; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.protective` 应配数·防护装备: Items of protective the equipment quota table asks for (default 10 per org unit; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.other` 应配数·其他装备: Items of other the equipment quota table asks for (no quota by default; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.shortfall.vehicle` 缺配数·执法车辆: Items of vehicle missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.body_camera` 缺配数·执法记录仪: Items of body_camera missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.handheld_terminal` 缺配数·执法终端: Items of handheld_terminal missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.radio` 缺配数·对讲机: Items of radio missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.uniform` 缺配数·制式服装: Items of uniform missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.protective` 缺配数·防护装备: Items of protective missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.other` 缺配数·其他装备: Items of other missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.bodyCamerasPerOnDutyOfficer` 执法记录仪人均配备（在岗）: inService.body_camera / onDutyOfficers (全过程记录, 行政处罚法 第47条).
+         *
+         *     **training 培训**
+         *     - `training.divisionCadres` 处级以上干部数: Active officers whose cadreLevel is division_or_above 处级以上.
+         *     - `training.divisionCadresWithoutProvincialTraining` 三年内未参加省级培训的处级以上干部数: Of divisionCadres, those without a passed provincial 省级培训 training ending in the 3 years up to asOf (asOf − 3 years < endedOn ≤ asOf). Trainings count wherever they were recorded (a provincial course is often recorded by the province).
+         *     - `training.officersWithoutInitialTraining` 未参加初任培训的执法人员数: Active officers without a passed initial 初任培训 training ending on or before asOf.
          *
          *     Needs a bearer token with the `stats:read` scope.
          */
@@ -1048,9 +1172,9 @@ export interface paths {
         };
         /**
          * Quarterly statistics 季度统计 of the region and its child regions
-         * @description The quarterly 通报 figures  for one calendar quarter.
+         * @description The quarterly 通报 figures for one calendar quarter.
          *
-         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.
+         *     Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null; a flag compares two counts of its section after the child rows are summed. Case figures are flows over the period; people, equipment and training figures are snapshots of the current records with dates taken as of asOf.
          *
          *     **cases 案件**
          *     - `cases.filed` 立案数: Cases whose filedOn 立案日期 is in the period (from ≤ date ≤ to).
@@ -1098,6 +1222,42 @@ export interface paths {
          *     - `people.byStaffingType.contract` 在职执法人员数·劳动合同工/临时工: Active officers of staffingType contract 劳动合同工/临时工.
          *     - `people.credentialHolders` 持证人数: Active officers holding an enforcement credential 行政执法证 valid on asOf (status valid, issuedOn ≤ asOf ≤ expiresOn).
          *     - `people.credentialHoldingRate` 持证率: 行政执法证持证率: credentialHolders / activeOfficers.
+         *     - `people.assistants` 协管人员数: Assistants 协管人员 in service: status probation 试用 or active 在岗, in the current records, by the assistant’s region.
+         *     - `people.assistantRatio` 协管人员与执法人员比: assistants / activeOfficers; it may not exceed 1 (中发〔2015〕37号: 协管人员数量不得超过在编执法人员).
+         *     - `people.assistantRatioExceeded` 协管人员超比例: true when assistants > activeOfficers (the ratio is over 1, or there are assistants and no active officer).
+         *     - `people.orgUnitsOverAssistantRatio` 协管超比例单位数: Live org units, by the unit’s region, whose assistants in service (employing orgUnit) outnumber their active officers — the units of the compliance list assistants-over-quota.
+         *
+         *     **equipment 装备**
+         *     - `equipment.onDutyOfficers` 在岗执法人员数: Active officers whose post status on asOf is on_duty 在岗 (the latest post status with effectiveFrom on or before asOf). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.orgUnits` 配备单位数: Org units the quotas are counted for: live org units with at least one active officer. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.orgUnitsBelowQuota` 装备不达标单位数: Of orgUnits, those holding fewer in-service items than required in at least one category (the units of the compliance list equipment-below-quota, on asOf).
+         *     - `equipment.inService.vehicle` 在用装备数·执法车辆: Live items of category vehicle 执法车辆 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.body_camera` 在用装备数·执法记录仪: Live items of category body_camera 执法记录仪 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.handheld_terminal` 在用装备数·执法终端: Live items of category handheld_terminal 执法终端 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.radio` 在用装备数·对讲机: Live items of category radio 对讲机 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.uniform` 在用装备数·制式服装: Live items of category uniform 制式服装 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.protective` 在用装备数·防护装备: Live items of category protective 防护装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.inService.other` 在用装备数·其他装备: Live items of category other 其他装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.vehicle` 应配数·执法车辆: Items of vehicle the equipment quota table asks for (default 1 per started 8 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.body_camera` 应配数·执法记录仪: Items of body_camera the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.handheld_terminal` 应配数·执法终端: Items of handheld_terminal the equipment quota table asks for (default 1 per started 2 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.radio` 应配数·对讲机: Items of radio the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.uniform` 应配数·制式服装: Items of uniform the equipment quota table asks for (default 2 per active officer; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.protective` 应配数·防护装备: Items of protective the equipment quota table asks for (default 10 per org unit; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.required.other` 应配数·其他装备: Items of other the equipment quota table asks for (no quota by default; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+         *     - `equipment.shortfall.vehicle` 缺配数·执法车辆: Items of vehicle missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.body_camera` 缺配数·执法记录仪: Items of body_camera missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.handheld_terminal` 缺配数·执法终端: Items of handheld_terminal missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.radio` 缺配数·对讲机: Items of radio missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.uniform` 缺配数·制式服装: Items of uniform missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.protective` 缺配数·防护装备: Items of protective missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.shortfall.other` 缺配数·其他装备: Items of other missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+         *     - `equipment.bodyCamerasPerOnDutyOfficer` 执法记录仪人均配备（在岗）: inService.body_camera / onDutyOfficers (全过程记录, 行政处罚法 第47条).
+         *
+         *     **training 培训**
+         *     - `training.divisionCadres` 处级以上干部数: Active officers whose cadreLevel is division_or_above 处级以上.
+         *     - `training.divisionCadresWithoutProvincialTraining` 三年内未参加省级培训的处级以上干部数: Of divisionCadres, those without a passed provincial 省级培训 training ending in the 3 years up to asOf (asOf − 3 years < endedOn ≤ asOf). Trainings count wherever they were recorded (a provincial course is often recorded by the province).
+         *     - `training.officersWithoutInitialTraining` 未参加初任培训的执法人员数: Active officers without a passed initial 初任培训 training ending on or before asOf.
          *
          *     Needs a bearer token with the `stats:read` scope.
          */
@@ -2857,6 +3017,137 @@ export interface components {
                  */
                 transferred: number;
             };
+            /** @description 装备 */
+            equipment: {
+                /** @description 执法记录仪人均配备（在岗）: inService.body_camera / onDutyOfficers (全过程记录, 行政处罚法 第47条). */
+                bodyCamerasPerOnDutyOfficer: number | null;
+                inService: {
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·执法记录仪: Live items of category body_camera 执法记录仪 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    body_camera: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·执法终端: Live items of category handheld_terminal 执法终端 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    handheld_terminal: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·其他装备: Live items of category other 其他装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    other: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·防护装备: Live items of category protective 防护装备 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    protective: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·对讲机: Live items of category radio 对讲机 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    radio: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·制式服装: Live items of category uniform 制式服装 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    uniform: number;
+                    /**
+                     * Format: int64
+                     * @description 在用装备数·执法车辆: Live items of category vehicle 执法车辆 with status in_service (a snapshot of the current records: equipment history is not kept). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    vehicle: number;
+                };
+                /**
+                 * Format: int64
+                 * @description 在岗执法人员数: Active officers whose post status on asOf is on_duty 在岗 (the latest post status with effectiveFrom on or before asOf). Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                 */
+                onDutyOfficers: number;
+                /**
+                 * Format: int64
+                 * @description 配备单位数: Org units the quotas are counted for: live org units with at least one active officer. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                 */
+                orgUnits: number;
+                /**
+                 * Format: int64
+                 * @description 装备不达标单位数: Of orgUnits, those holding fewer in-service items than required in at least one category (the units of the compliance list equipment-below-quota, on asOf).
+                 */
+                orgUnitsBelowQuota: number;
+                required: {
+                    /**
+                     * Format: int64
+                     * @description 应配数·执法记录仪: Items of body_camera the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    body_camera: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·执法终端: Items of handheld_terminal the equipment quota table asks for (default 1 per started 2 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    handheld_terminal: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·其他装备: Items of other the equipment quota table asks for (no quota by default; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    other: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·防护装备: Items of protective the equipment quota table asks for (default 10 per org unit; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    protective: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·对讲机: Items of radio the equipment quota table asks for (default 1 per officer on duty; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    radio: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·制式服装: Items of uniform the equipment quota table asks for (default 2 per active officer; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    uniform: number;
+                    /**
+                     * Format: int64
+                     * @description 应配数·执法车辆: Items of vehicle the equipment quota table asks for (default 1 per started 8 active officers; EQUIPMENT_QUOTAS_FILE may set another), summed over the org units with at least one active officer, officers on duty as of asOf; 0 without a quota. Counted in the region of the owning org unit (equipment) or of the officer’s org unit; only officers and items of the report’s regions count.
+                     */
+                    vehicle: number;
+                };
+                shortfall: {
+                    /**
+                     * Format: int64
+                     * @description 缺配数·执法记录仪: Items of body_camera missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    body_camera: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·执法终端: Items of handheld_terminal missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    handheld_terminal: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·其他装备: Items of other missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    other: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·防护装备: Items of protective missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    protective: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·对讲机: Items of radio missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    radio: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·制式服装: Items of uniform missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    uniform: number;
+                    /**
+                     * Format: int64
+                     * @description 缺配数·执法车辆: Items of vehicle missing: the sum over those units of max(0, required − in-service items the unit owns). One unit’s surplus does not cover another’s shortfall.
+                     */
+                    vehicle: number;
+                };
+            };
             /** @description 人员 */
             people: {
                 /**
@@ -2864,6 +3155,15 @@ export interface components {
                  * @description 在职执法人员数: Officers whose employmentStatus is active in the current records (a snapshot: employment history is not kept).
                  */
                 activeOfficers: number;
+                /** @description 协管人员与执法人员比: assistants / activeOfficers; it may not exceed 1 (中发〔2015〕37号: 协管人员数量不得超过在编执法人员). */
+                assistantRatio: number | null;
+                /** @description 协管人员超比例: true when assistants > activeOfficers (the ratio is over 1, or there are assistants and no active officer). */
+                assistantRatioExceeded: boolean;
+                /**
+                 * Format: int64
+                 * @description 协管人员数: Assistants 协管人员 in service: status probation 试用 or active 在岗, in the current records, by the assistant’s region.
+                 */
+                assistants: number;
                 byStaffingType: {
                     /**
                      * Format: int64
@@ -2893,11 +3193,34 @@ export interface components {
                 credentialHolders: number;
                 /** @description 持证率: 行政执法证持证率: credentialHolders / activeOfficers. */
                 credentialHoldingRate: number | null;
+                /**
+                 * Format: int64
+                 * @description 协管超比例单位数: Live org units, by the unit’s region, whose assistants in service (employing orgUnit) outnumber their active officers — the units of the compliance list assistants-over-quota.
+                 */
+                orgUnitsOverAssistantRatio: number;
             };
             /** @description Region code 行政区划代码 */
             regionCode: string;
             /** @description Region name 名称, when known */
             regionName: string | null;
+            /** @description 培训 */
+            training: {
+                /**
+                 * Format: int64
+                 * @description 处级以上干部数: Active officers whose cadreLevel is division_or_above 处级以上.
+                 */
+                divisionCadres: number;
+                /**
+                 * Format: int64
+                 * @description 三年内未参加省级培训的处级以上干部数: Of divisionCadres, those without a passed provincial 省级培训 training ending in the 3 years up to asOf (asOf − 3 years < endedOn ≤ asOf). Trainings count wherever they were recorded (a provincial course is often recorded by the province).
+                 */
+                divisionCadresWithoutProvincialTraining: number;
+                /**
+                 * Format: int64
+                 * @description 未参加初任培训的执法人员数: Active officers without a passed initial 初任培训 training ending on or before asOf.
+                 */
+                officersWithoutInitialTraining: number;
+            };
         };
         StatsReport: {
             period: {
@@ -9371,6 +9694,147 @@ export interface operations {
             };
         };
     };
+    listComplianceAssistantsOverQuota: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listComplianceCasesOverdue: {
         parameters: {
             query?: {
@@ -9660,6 +10124,429 @@ export interface operations {
                 cursor?: string;
                 /** @description Look-ahead in days (0–365, default 30) */
                 days?: number;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceEquipmentBelowQuota: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceOnDutyWithoutCredential: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
+                /** @description Page size (1–500, default 50) */
+                limit?: number;
+                /** @description Only this region and the regions it covers (must be covered by the token) */
+                regionCode?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompliancePage"];
+                };
+            };
+            /** @description Invalid request (validation_failed, malformed_json) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token (unauthorized) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing scope (insufficient_scope) or region not covered (forbidden_region) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this client in the current window (rate_limited); retry after Retry-After seconds */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request header fields too large (request_header_fields_too_large) */
+            431: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error (internal_error); it is logged with the request id, never with a stack trace in the body */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComplianceTrainingOverdue: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from the previous page’s nextCursor */
+                cursor?: string;
                 /** @description Page size (1–500, default 50) */
                 limit?: number;
                 /** @description Only this region and the regions it covers (must be covered by the token) */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
-import { publicBaseUrl, type Config } from './config.js';
+import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
@@ -115,8 +115,9 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(batchRoutes, { database, engine, bodyLimit: config.BODY_LIMIT_BYTES });
   await app.register(changeRoutes, { database, engine, cipher });
   await app.register(auditRoutes, { database });
-  await app.register(statsRoutes, { database });
-  await app.register(complianceRoutes, { database });
+  const quotas = loadEquipmentQuotas(config);
+  await app.register(statsRoutes, { database, quotas });
+  await app.register(complianceRoutes, { database, quotas });
   return app;
 }
 

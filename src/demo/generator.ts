@@ -586,7 +586,8 @@ const PLATE_LETTERS: Record<string, string> = { ZZ: 'A', LY: 'C', XX: 'G' };
 /**
  * Everything else the demo needs, consistent with the officers and credentials given:
  * - post statuses: about 90% of active officers have a current one (most on duty — only those holding a valid
- *   enforcement credential that day, 持证上岗), some with an earlier one before it;
+ *   enforcement credential that day, 持证上岗), some with an earlier one before it; half of those whose credential
+ *   has lapsed since are still on duty (for the list on-duty-without-credential);
  * - assistants per unit at about 0.6 of its active officers, and at 1.3–1.6 in every fifth unit (over the ratio
  *   of 1, 中发〔2015〕37号), each under an active officer of the unit's region, with duties among the four;
  * - equipment per unit (vehicles, body cameras, handheld terminals, radios, a few in maintenance, retired or lost),
@@ -612,11 +613,21 @@ export function personnelOps(options: PersonnelOptions): PersonnelOperations {
     const rng = createRng(seed, `post-status:${s.officer.traits.index}`);
     if (!rng.chance(0.9)) continue;
     const base = s.key.replace('-OFF-', '-PST-');
-    const from = addDays(today, -rng.int(0, 60));
+    let from = addDays(today, -rng.int(0, 60));
+    // Half the officers whose credential has lapsed went on duty while it was valid and are still recorded on
+    // duty: the compliance list on-duty-without-credential has something to show.
+    const last = (periods.get(`${s.regionCode}/${s.key}`) ?? []).reduce<{ issuedOn: string; expiresOn: string } | undefined>(
+      (latest, p) => (!latest || p.expiresOn > latest.expiresOn ? p : latest),
+      undefined,
+    );
+    const lapsed = last !== undefined && last.expiresOn < today && rng.chance(0.5);
+    if (lapsed) from = addDays(last.expiresOn, -rng.int(0, Math.min(60, daysBetween(last.issuedOn, last.expiresOn))));
     const credentialed = holdsOn(s, from);
-    const status = credentialed
-      ? rng.weighted([['on_duty', 78], ['off_duty', 7], ['on_leave', 6], ['training', 5], ['seconded', 4]] as const)
-      : rng.weighted([['off_duty', 50], ['training', 35], ['on_leave', 15]] as const);
+    const status = lapsed
+      ? 'on_duty'
+      : credentialed
+        ? rng.weighted([['on_duty', 78], ['off_duty', 7], ['on_leave', 6], ['training', 5], ['seconded', 4]] as const)
+        : rng.weighted([['off_duty', 50], ['training', 35], ['on_leave', 15]] as const);
     const grid = `${s.regionCode}-${String(rng.int(1, 12)).padStart(2, '0')}-${String(rng.int(1, 40)).padStart(3, '0')}`;
     if (rng.chance(0.4)) {
       postStatuses.push({

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { COMPLIANCE_CHECKS, decodeCursor, encodeCursor } from '../compliance/checks.js';
 import type { Database } from '../db/client.js';
+import type { EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { covers } from '../domain/region.js';
 import { forbiddenRegion } from '../errors.js';
 import { commonProblems, ListQueryBase, RegionCode } from '../records/schemas.js';
@@ -27,7 +28,7 @@ const CompliancePage = z
   .meta({ id: 'CompliancePage' });
 
 /** One route per check (DESIGN §7 `GET /v1/compliance/{check}`), each with its own parameters. */
-export const complianceRoutes: FastifyPluginAsyncZod<{ database: Database }> = async (app, { database }) => {
+export const complianceRoutes: FastifyPluginAsyncZod<{ database: Database; quotas: EquipmentQuotas }> = async (app, { database, quotas }) => {
   for (const check of COMPLIANCE_CHECKS) {
     app.get(
       `/v1/compliance/${check.name}`,
@@ -53,6 +54,7 @@ export const complianceRoutes: FastifyPluginAsyncZod<{ database: Database }> = a
         if (!covers(caller, region)) throw forbiddenRegion(region, caller);
         const rows = await check.run({
           db: database.db,
+          quotas,
           region,
           today: request.call.today,
           limit: limit + 1,

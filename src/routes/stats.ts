@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
+import type { EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { covers } from '../domain/region.js';
 import { forbiddenRegion } from '../errors.js';
 import { commonProblems, RegionCode } from '../records/schemas.js';
@@ -21,14 +22,14 @@ const reportResponse = {
 
 const wantsCsv = (request: FastifyRequest) => /\btext\/csv\b/i.test(String(request.headers.accept ?? ''));
 
-const DEFINITIONS = `Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null.\n\n${figureDefinitions()}`;
+const DEFINITIONS = `Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null; a flag compares two counts of its section after the child rows are summed. Case figures are flows over the period; people, equipment and training figures are snapshots of the current records with dates taken as of asOf.\n\n${figureDefinitions()}`;
 
-export const statsRoutes: FastifyPluginAsyncZod<{ database: Database }> = async (app, { database }) => {
+export const statsRoutes: FastifyPluginAsyncZod<{ database: Database; quotas: EquipmentQuotas }> = async (app, { database, quotas }) => {
   async function send(request: FastifyRequest, reply: FastifyReply, regionCode: string | undefined, period: (today: string) => Period) {
     const caller = request.call.principal.region;
     const region = regionCode ?? caller;
     if (!covers(caller, region)) throw forbiddenRegion(region, caller);
-    const report = await buildReport(database.db, region, period(request.call.today));
+    const report = await buildReport(database.db, region, period(request.call.today), quotas);
     reply.header('vary', 'Accept');
     if (wantsCsv(request)) {
       const name = report.period.kind === 'quarter' ? `${report.period.year}Q${report.period.quarter}` : String(report.period.year);
@@ -45,7 +46,7 @@ export const statsRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
       schema: {
         operationId: 'getQuarterlyStats',
         summary: 'Quarterly statistics 季度统计 of the region and its child regions',
-        description: `The quarterly 通报 figures  for one calendar quarter.\n\n${DEFINITIONS}`,
+        description: `The quarterly 通报 figures for one calendar quarter.\n\n${DEFINITIONS}`,
         tags: ['stats'],
         querystring: z.object({
           year: Year,

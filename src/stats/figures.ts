@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import type { EquipmentQuotas } from '../domain/equipment-quotas.js';
 import type { Period } from './period.js';
 import type { ReportRegions } from './regions.js';
 
@@ -6,7 +7,7 @@ import type { ReportRegions } from './regions.js';
 export interface Figure {
   key: string;
   label: string;
-  unit: 'count' | 'fen' | 'rate';
+  unit: 'count' | 'fen' | 'rate' | 'flag';
   definition: string;
 }
 
@@ -17,27 +18,37 @@ export interface RateFigure extends Figure {
   denominator: string;
 }
 
+/** A yes/no of two count figures of the same section, computed after the child rows are summed: numerator > denominator. */
+export interface FlagFigure extends Figure {
+  unit: 'flag';
+  numerator: string;
+  denominator: string;
+}
+
 export interface StatsContext {
   db: Db;
   regions: ReportRegions;
   period: Period;
+  /** The equipment quota table in force (defaults, or EQUIPMENT_QUOTAS_FILE over them). */
+  quotas: EquipmentQuotas;
 }
 
 /** Counts (and fen amounts) per child region code, by figure key. */
 export type SectionCounts = Map<string, Record<string, number>>;
 
 /**
- * A section of the report (cases, people; equipment and training join as further entries): the figures it
- * defines and one set-wise collection over the whole region, grouped by child region.
+ * A section of the report (cases, people, equipment, training): the figures it defines and a set-wise
+ * collection over the whole region, grouped by child region.
  */
 export interface StatsSection {
   name: string;
   label: string;
-  figures: (Figure | RateFigure)[];
+  figures: (Figure | RateFigure | FlagFigure)[];
   collect(ctx: StatsContext): Promise<SectionCounts>;
 }
 
 export const isRate = (figure: Figure): figure is RateFigure => figure.unit === 'rate';
+export const isFlag = (figure: Figure): figure is FlagFigure => figure.unit === 'flag';
 
 /** Rates are rounded to four decimals. */
 export function rate(numerator: number, denominator: number): number | null {

@@ -16,7 +16,7 @@ export interface ReportRegions {
   lo: string;
   hi: string;
   /** SQL giving the child row a record's region code belongs to (province → its city, city → itself). */
-  childOf(column: PgColumn): SQL;
+  childOf(column: PgColumn | SQL): SQL;
 }
 
 export function reportRegions(region: string): ReportRegions {

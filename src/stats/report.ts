@@ -1,18 +1,16 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { isRate, rate, type StatsSection } from './figures.js';
+import type { EquipmentQuotas } from '../domain/equipment-quotas.js';
+import { isFlag, isRate, rate, type StatsSection } from './figures.js';
 import type { Period } from './period.js';
 import { knownChildren, regionName, reportRegions } from './regions.js';
 import { casesSection } from './sections/cases.js';
+import { equipmentSection } from './sections/equipment.js';
 import { peopleSection } from './sections/people.js';
+import { trainingSection } from './sections/training.js';
 
-/**
- * The sections of the quarterly and annual statistics, in report order. Equipment (by category, against
- * the quota table) and training (division-level cadres without provincial training, officers without
- * initial training) join as one more entry each, and assistants as figures of the people section, once
- * those records exist.
- */
-export const STATS_SECTIONS: readonly StatsSection[] = [casesSection, peopleSection];
+/** The sections of the quarterly and annual statistics, in report order. */
+export const STATS_SECTIONS: readonly StatsSection[] = [casesSection, peopleSection, equipmentSection, trainingSection];
 
 export interface RegionRow {
   regionCode: string;
@@ -28,7 +26,7 @@ export interface StatsReport {
   regions: RegionRow[];
 }
 
-type Flat = Record<string, number | null>;
+type Flat = Record<string, number | boolean | null>;
 
 /** Nests `a.b` keys: { byCategory: { parking: 3 } }. */
 function nest(flat: Flat): Record<string, unknown> {
@@ -45,15 +43,19 @@ function nest(flat: Flat): Record<string, unknown> {
 function finish(section: StatsSection, counts: Record<string, number>): Flat {
   const flat: Flat = {};
   for (const figure of section.figures) {
-    flat[figure.key] = isRate(figure) ? rate(counts[figure.numerator] ?? 0, counts[figure.denominator] ?? 0) : (counts[figure.key] ?? 0);
+    flat[figure.key] = isRate(figure)
+      ? rate(counts[figure.numerator] ?? 0, counts[figure.denominator] ?? 0)
+      : isFlag(figure)
+        ? (counts[figure.numerator] ?? 0) > (counts[figure.denominator] ?? 0)
+        : (counts[figure.key] ?? 0);
   }
   return flat;
 }
 
 /** The report of `region` for `period`: one collection per section, child rows (zeros included) and their sum. */
-export async function buildReport(db: Db, region: string, period: Period, sections = STATS_SECTIONS): Promise<StatsReport> {
+export async function buildReport(db: Db, region: string, period: Period, quotas: EquipmentQuotas, sections = STATS_SECTIONS): Promise<StatsReport> {
   const regions = reportRegions(region);
-  const collected = await Promise.all(sections.map((s) => s.collect({ db, regions, period })));
+  const collected = await Promise.all(sections.map((s) => s.collect({ db, regions, period, quotas })));
   const children = new Set(await knownChildren(db, regions));
   if (regions.level !== 'county') for (const counts of collected) for (const code of counts.keys()) children.add(code);
   const row = (code: string, pick: (i: number) => Record<string, number>): RegionRow => {
@@ -81,7 +83,8 @@ function sectionSchema(section: StatsSection): z.ZodObject {
   const shape: Record<string, z.ZodType> = {};
   const groups: Record<string, Record<string, z.ZodType>> = {};
   for (const figure of section.figures) {
-    const value = (figure.unit === 'rate' ? z.number().nullable() : z.number().int()).describe(`${figure.label}: ${figure.definition}`);
+    const type = figure.unit === 'rate' ? z.number().nullable() : figure.unit === 'flag' ? z.boolean() : z.number().int();
+    const value = type.describe(`${figure.label}: ${figure.definition}`);
     const [group, leaf] = figure.key.includes('.') ? figure.key.split('.') : [undefined, figure.key];
     if (group) (groups[group] ??= {})[leaf!] = value;
     else shape[figure.key] = value;
@@ -131,11 +134,11 @@ const csvCell = (value: unknown) => {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 };
 
-function flatten(row: RegionRow, section: StatsSection): (number | null)[] {
+function flatten(row: RegionRow, section: StatsSection): (number | boolean | null)[] {
   return section.figures.map((f) => {
     let node: unknown = row[section.name];
     for (const part of f.key.split('.')) node = (node as Record<string, unknown>)[part];
-    return node as number | null;
+    return node as number | boolean | null;
   });
 }
 

@@ -22,6 +22,10 @@ export const equipment = pgTable(
     index('equipment_org_unit_idx').on(t.orgUnitId),
     // A serial number identifies one item of a category among live records (the rule reports it first, clearly).
     uniqueIndex('equipment_category_serial_key').on(t.category, t.serialNumber).where(sql`${t.deletedAt} is null`),
+    // The statistics and equipment-below-quota count in-service items per unit and category: an index-only scan.
+    index('equipment_in_service_idx')
+      .on(t.orgUnitId, t.category, t.regionCode)
+      .where(sql`${t.deletedAt} is null and ${t.status} = 'in_service'`),
   ],
 );
 

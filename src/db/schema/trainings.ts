@@ -22,6 +22,10 @@ export const trainings = pgTable(
     uniqueIndex('trainings_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
     index('trainings_region_idx').on(t.regionCode, t.id),
     index('trainings_person_idx').on(t.personId, t.kind, t.endedOn),
+    // The officers who passed a kind of training (statistics, training-overdue): an index-only scan per kind.
+    index('trainings_officer_passed_idx')
+      .on(t.kind, t.personId, t.endedOn)
+      .where(sql`${t.passed} and ${t.deletedAt} is null and ${t.personType} = 'officer'`),
   ],
 );
 

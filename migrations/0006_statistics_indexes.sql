@@ -1,0 +1,2 @@
+CREATE INDEX "equipment_in_service_idx" ON "equipment" USING btree ("org_unit_id","category","region_code") WHERE "equipment"."deleted_at" is null and "equipment"."status" = 'in_service';--> statement-breakpoint
+CREATE INDEX "trainings_officer_passed_idx" ON "trainings" USING btree ("kind","person_id","ended_on") WHERE "trainings"."passed" and "trainings"."deleted_at" is null and "trainings"."person_type" = 'officer';
