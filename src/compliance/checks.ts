@@ -101,7 +101,7 @@ const casesUnderstaffed: ComplianceCheck = {
   query: {},
   async run({ db, region, today, limit, after: cursor }) {
     const qualified = sql`exists (select 1 from ${officers} where ${officers.id} = h.id and ${officers.deletedAt} is null and ${officers.employmentStatus} = 'active')
-      and exists (select 1 from ${credentials} where ${credentials.officerId} = h.id and ${validEnforcementCredentialOn(today)})`;
+      and exists (select 1 from ${credentials} where ${credentials.officerId} = h.id and ${validEnforcementCredentialOn(today)} and ${coveredBy(credentials.regionCode, region)})`;
     const unqualified = sql<string[]>`(select coalesce(array_agg(h.id order by h.ord), '{}') from unnest(${cases.handlingOfficerIds}) with ordinality as h(id, ord) where not (${qualified}))`;
     const fit = sql`(select count(distinct h.id) from unnest(${cases.handlingOfficerIds}) as h(id) where ${qualified})`;
     const rows = await db
@@ -201,7 +201,7 @@ const onDutyWithoutCredential: ComplianceCheck = {
             where ${credentials.officerId} = ${officers.id} and ${credentials.kind} = 'enforcement' and ${credentials.deletedAt} is null
             order by ${credentials.expiresOn} desc limit 1) as c on true
           where ${officers.deletedAt} is null and ${officers.regionCode} between ${lo} and ${hi} and ps.status = 'on_duty'
-            and not exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(today)})
+            and not exists (select 1 from ${credentials} where ${credentials.officerId} = ${officers.id} and ${validEnforcementCredentialOn(today)} and ${coveredBy(credentials.regionCode, region)})
             ${cursor ? sql`and ${officers.id} > ${cursor.id}` : sql``}
           order by ${officers.id}
           limit ${limit}`,

@@ -29,7 +29,7 @@ export const statsRoutes: FastifyPluginAsyncZod<{ database: Database; quotas: Eq
     const caller = request.call.principal.region;
     const region = regionCode ?? caller;
     if (!covers(caller, region)) throw forbiddenRegion(region, caller);
-    const report = await buildReport(database.db, region, period(request.call.today), quotas);
+    const report = await buildReport(database.db, region, period(request.call.today), quotas, caller);
     reply.header('vary', 'Accept');
     if (wantsCsv(request)) {
       const name = report.period.kind === 'quarter' ? `${report.period.year}Q${report.period.quarter}` : String(report.period.year);

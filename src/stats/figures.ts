@@ -31,6 +31,11 @@ export interface StatsContext {
   period: Period;
   /** The equipment quota table in force (defaults, or EQUIPMENT_QUOTAS_FILE over them). */
   quotas: EquipmentQuotas;
+  /**
+   * The caller's region: records the figures read besides the counted ones (e.g. the credentials that make
+   * an officer a holder) count only when the caller may see them, so a figure hints at nothing outside.
+   */
+  callerRegion: string;
 }
 
 /** Counts (and fen amounts) per child region code, by figure key. */

@@ -53,9 +53,16 @@ function finish(section: StatsSection, counts: Record<string, number>): Flat {
 }
 
 /** The report of `region` for `period`: one collection per section, child rows (zeros included) and their sum. */
-export async function buildReport(db: Db, region: string, period: Period, quotas: EquipmentQuotas, sections = STATS_SECTIONS): Promise<StatsReport> {
+export async function buildReport(
+  db: Db,
+  region: string,
+  period: Period,
+  quotas: EquipmentQuotas,
+  callerRegion: string = region,
+  sections = STATS_SECTIONS,
+): Promise<StatsReport> {
   const regions = reportRegions(region);
-  const collected = await Promise.all(sections.map((s) => s.collect({ db, regions, period, quotas })));
+  const collected = await Promise.all(sections.map((s) => s.collect({ db, regions, period, quotas, callerRegion })));
   const children = new Set(await knownChildren(db, regions));
   if (regions.level !== 'county') for (const counts of collected) for (const code of counts.keys()) children.add(code);
   const row = (code: string, pick: (i: number) => Record<string, number>): RegionRow => {

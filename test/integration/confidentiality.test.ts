@@ -3,7 +3,7 @@ import { addDays } from '../../src/domain/dates.js';
 import { idCardCheckChar } from '../../src/domain/id-card.js';
 import { bearer, useTestApp } from '../support/context.js';
 import { auditEntries, drainFeed, feedHead, problemOf, type Headers, type RecordJson } from '../support/fixtures.js';
-import { aCredential, anIdentity, anOfficer, anOrgUnit, put } from '../support/people-fixtures.js';
+import { aCredential, anIdentity, anOfficer, anOrgUnit, put, today } from '../support/people-fixtures.js';
 
 // Confidentiality (DESIGN §5): no ID number can be recovered without pii:read, and nothing of a record
 // outside the caller's regions appears in any answer — while the caller can still update its own records.
@@ -211,6 +211,16 @@ describe('records outside the caller’s regions', () => {
     expect(holders.json<{ items: unknown[] }>().items).toHaveLength(0);
     const cityHolders = await call('GET', `/v1/officers?externalId=SC-1&holdsValidCredential=true`, await bearer({ region: city }));
     expect(cityHolders.json<{ items: unknown[] }>().items).toHaveLength(1);
+    // Nor the district's statistics (its credential-holder count moved with the city's credential).
+    const year = Number(today().slice(0, 4));
+    const quarter = Math.floor((Number(today().slice(5, 7)) - 1) / 3) + 1;
+    const holdersSeenBy = async (region: string) => {
+      const res = await call('GET', `/v1/stats/quarterly?year=${year}&quarter=${quarter}&regionCode=${district}`, await bearer({ region }));
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ total: { people: { credentialHolders: number } } }>().total.people.credentialHolders;
+    };
+    expect(await holdersSeenBy(district)).toBe(0);
+    expect(await holdersSeenBy(city)).toBe(1);
     const theirs = await call('GET', `/v1/officers/${officer.id}`, await bearer({ region: city }));
     expect(theirs.json()['summary']).toMatchObject({ credentials: [expect.objectContaining({ credentialNumber: 'ZZ-HIDDEN-1' })], holdsValidCredential: true });
     // The tag follows what each caller is shown.

@@ -5,6 +5,7 @@ import { queryRows } from '../../db/client.js';
 import { assistants, credentials, officers } from '../../db/schema/index.js';
 import type { FlagFigure, Figure, RateFigure, SectionCounts, StatsSection } from '../figures.js';
 import { ASSISTANTS_IN_SERVICE, unitPeople } from '../org-unit-basis.js';
+import { coveredBy } from '../../records/region-scope.js';
 import { inRegions } from '../regions.js';
 
 const STAFFING_LABELS: Record<(typeof STAFFING_TYPES)[number], string> = {
@@ -76,11 +77,11 @@ export const peopleSection: StatsSection = {
   name: 'people',
   label: '人员',
   figures,
-  async collect({ db, regions, period }) {
+  async collect({ db, regions, period, callerRegion }) {
     const child = regions.childOf(officers.regionCode);
     // Holders as one hash join over the credentials valid on asOf, not an EXISTS per officer. No DISTINCT needed:
     // the exclusion constraint credentials_one_valid_per_kind leaves at most one valid credential of a kind per day.
-    const holders = sql`(select ${credentials.officerId} as officer_id from ${credentials} where ${validEnforcementCredentialOn(period.asOf)})`;
+    const holders = sql`(select ${credentials.officerId} as officer_id from ${credentials} where ${validEnforcementCredentialOn(period.asOf)} and ${coveredBy(credentials.regionCode, callerRegion)})`;
     const [rows, assistantRows, unitRows] = await Promise.all([
       queryRows<{ child: string; staffingType: string; active: number; holders: number }>(
         db,
