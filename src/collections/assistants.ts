@@ -12,6 +12,7 @@ import {
   Gender,
   IdCardNumber,
   Phone,
+  PERSON_PII,
 } from './people.js';
 
 export const ASSISTANT_STATUSES = ['probation', 'active', 'dismissed'] as const;
@@ -78,12 +79,7 @@ export const assistantsCollection = defineCollection({
       lock: 'share',
     },
   ],
-  pii: [
-    { field: 'idCardNumber', kind: 'id_card' },
-    { field: 'phone', kind: 'phone' },
-    // Shown only with pii:read: with the masked number it would narrow the number down (docs/decisions.md).
-    { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
-  ],
+  pii: PERSON_PII,
   filters: {
     query: {
       orgUnitId: z.uuid().optional().describe("Only this unit's assistants"),

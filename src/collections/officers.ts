@@ -25,7 +25,7 @@ import {
   validEnforcementCredentialOn,
 } from './credentials.js';
 import { HeldEquipment, heldEquipment } from './held-equipment.js';
-import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, Phone } from './people.js';
+import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, PERSON_PII, Phone } from './people.js';
 import { PostStatusCode } from './post-statuses.js';
 
 export const CADRE_LEVELS = ['none', 'section', 'division_or_above'] as const;
@@ -157,11 +157,7 @@ export const officersCollection = defineCollection({
       description: 'Organisation unit 所属执法机构',
     },
   ],
-  pii: [
-    { field: 'idCardNumber', kind: 'id_card' },
-    { field: 'phone', kind: 'phone' },
-    { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
-  ],
+  pii: PERSON_PII,
   filters: {
     query: {
       orgUnitId: z.uuid().optional().describe('Only officers of this unit'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { describeCodes, GENDER, GENDER_CODES } from '../domain/code-tables.js';
 import { checkIdCardNumber, sexFromIdCard, type IdCardCheck } from '../domain/id-card.js';
 import { ruleViolation } from '../errors.js';
-import type { Candidate, UniqueRule } from '../records/definition.js';
+import type { Candidate, CollectionDefinition, UniqueRule } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
 
 // What every kind of person on record (officers now, assistants later) shares: identity fields and their rules.
@@ -64,6 +64,16 @@ export function checkIdentity(person: { idCardNumber: unknown; gender: unknown; 
     );
   }
 }
+
+/**
+ * The personal fields every kind of person has: encrypted, masked without pii:read, unmasked reads audited.
+ * The birth date is shown only with pii:read too: beside the masked number it would narrow the number down.
+ */
+export const PERSON_PII: NonNullable<CollectionDefinition['pii']> = [
+  { field: 'idCardNumber', kind: 'id_card' },
+  { field: 'phone', kind: 'phone' },
+  { field: 'birthDate', kind: 'birth_date', tiedTo: 'idCardNumber' },
+];
 
 /** The claim namespace every kind of person shares: one active record per ID number. */
 export const PERSON_ID_CLAIM = 'person_id_card';
