@@ -20,7 +20,27 @@ const reportResponse = {
   },
 };
 
-const wantsCsv = (request: FastifyRequest) => /\btext\/csv\b/i.test(String(request.headers.accept ?? ''));
+/** The quality an Accept header gives `type` (RFC 9110 §12.5.1): the most specific matching range wins. */
+function quality(accept: string, type: string): number {
+  const [major] = type.split('/');
+  let best = { specificity: -1, q: 0 };
+  for (const part of accept.split(',')) {
+    const [range = '', ...params] = part.trim().toLowerCase().split(';').map((p) => p.trim());
+    const specificity = range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1;
+    if (specificity <= best.specificity) continue;
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    best = { specificity, q: Number.isFinite(q) ? q : 0 };
+  }
+  return best.q;
+}
+
+/** CSV when the client asks for it and prefers it to JSON (`text/csv;q=0` refuses it); JSON otherwise. */
+const wantsCsv = (request: FastifyRequest) => {
+  const accept = String(request.headers.accept ?? '');
+  const csv = quality(accept, 'text/csv');
+  return csv > 0 && csv > quality(accept, 'application/json');
+};
 
 const DEFINITIONS = `Figures are counted over live records of the region and its child regions (province → cities, city → its districts and counties), dates in Asia/Shanghai. A region with nothing to report shows zeros; a rate whose denominator is 0 is null; a flag compares two counts of its section after the child rows are summed. Case figures are flows over the period; people, equipment and training figures are snapshots of the current records with dates taken as of asOf.\n\n${figureDefinitions()}`;
 

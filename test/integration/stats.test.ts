@@ -281,6 +281,16 @@ describe('annual statistics', () => {
 });
 
 describe('CSV', () => {
+  it('follows the Accept header: q=0 refuses CSV, and JSON wins a tie or a higher quality', async () => {
+    const type = async (accept: string) =>
+      String((await report('410000', `quarterly?year=${Y}&quarter=2`, { accept })).headers['content-type']);
+    expect(await type('text/csv;q=0')).toMatch(/^application\/json/);
+    expect(await type('*/*')).toMatch(/^application\/json/);
+    expect(await type('application/json;q=0.5, text/csv')).toMatch(/^text\/csv/);
+    expect(await type('text/csv;q=0.5, application/json')).toMatch(/^application\/json/);
+    expect(await type('text/*')).toMatch(/^text\/csv/);
+  });
+
   it('answers CSV with a BOM and Chinese labels beside the codes; it parses back to the JSON figures', async () => {
     const res = await report('410000', `quarterly?year=${Y}&quarter=2`, { accept: 'text/csv' });
     expect(res.statusCode).toBe(200);
