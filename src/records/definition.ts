@@ -186,10 +186,6 @@ export interface ReadContext {
   today: string;
   /** The caller: embedded records outside its regions must be left out. */
   principal: Principal;
-  /** The caller's region: derived fields show nothing of records outside it (see `visible`). */
-  region: string;
-  /** Whether a record of `regionCode` lies in the caller's regions. */
-  visible(regionCode: string): boolean;
 }
 
 /** A database constraint's refusal in words a client can act on (never the constraint's name). */

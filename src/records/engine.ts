@@ -19,7 +19,7 @@ import {
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type StoredRow } from './definition.js';
+import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
 import { etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
@@ -168,15 +168,13 @@ export function createRecordEngine(deps: EngineDeps) {
     return (def.pii ?? []).some((p) => columns[hashKey(p.field)] != null);
   }
 
+  /** What set-wise rules and delete hooks see: the transaction, today, the caller, the blind index. */
+  function runContext(scope: WriteScope): RunContext {
+    return { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (value) => cipher.blindIndex(value) };
+  }
+
   function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
-    return {
-      tx: scope.tx,
-      today: scope.call.today,
-      principal: scope.call.principal,
-      previous,
-      refs,
-      blindIndex: (value) => cipher.blindIndex(value),
-    };
+    return { ...runContext(scope), previous, refs };
   }
 
   /**
@@ -218,30 +216,23 @@ export function createRecordEngine(deps: EngineDeps) {
         const columns = toColumns(def, candidate);
         const throttle = scope.call.identityThrottle;
         const blind = !scope.call.principal.scopes.has('pii:read');
-        // A caller without pii:read that is out of budget gets no answer about a stored person's masked
-        // fields at all — not even "unchanged", which would confirm a guessed ID number or phone for free.
-        if (existing && blind && throttle && namesPersonalData(def, columns)) {
-          const wait = throttle.retryAfter(scope.call.principal);
-          if (wait > 0) {
-            scope.identityAttempts.push({ collection: def.name, recordId: existing.id, regionCode, status: 'throttled', position });
-            throw tooManyIdentityProbes(wait, throttle);
-          }
+        const probing = probesPersonalData(def, columns, existing, blind);
+        // Out of budget already: not even evaluated. For a caller without pii:read that includes any write
+        // naming a stored person's masked fields — even "unchanged" would confirm a guess for free.
+        const wait = throttle?.retryAfter(scope.call.principal) ?? 0;
+        if (throttle && wait > 0 && (probing || (existing && blind && namesPersonalData(def, columns)))) {
+          scope.identityAttempts.push({ collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'throttled', position });
+          throw tooManyIdentityProbes(wait, throttle);
         }
         if (existing && unchanged(columns, existing)) {
           results[index] = { status: 200, row: existing, changed: false };
           continue;
         }
         let identity: IdentityAttempt | undefined;
-        if (probesPersonalData(def, columns, existing, blind)) {
+        if (probing) {
           identity = { collection: def.name, recordId: existing?.id ?? null, regionCode, status: 'pending', position };
           scope.identityAttempts.push(identity);
           identities.push({ index, identity });
-          // Out of budget already: not even evaluated.
-          const wait = throttle?.retryAfter(scope.call.principal) ?? 0;
-          if (throttle && wait > 0) {
-            identity.status = 'throttled';
-            throw tooManyIdentityProbes(wait, throttle);
-          }
         }
         const item: Prepared = { index, existing, candidate, externalIds, columns, refs: resolved, failed: false, identity };
         if (identity) identities[identities.length - 1]!.prepared = item;
@@ -262,7 +253,7 @@ export function createRecordEngine(deps: EngineDeps) {
       if (p.identity) p.identity.status = claim ? 'conflict' : 'refused';
       failItem(p.index, err);
     };
-    const runContext = { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (v: string) => cipher.blindIndex(v) };
+    const checkContext = runContext(scope);
     for (const rule of def.checks ?? []) {
       const subjects = prepared
         .filter((p) => !p.failed)
@@ -274,7 +265,7 @@ export function createRecordEngine(deps: EngineDeps) {
             if (!p.failed) markFailed(p, ruleViolation(path, message));
           },
         }));
-      if (subjects.length > 0) await rule.check(subjects, runContext);
+      if (subjects.length > 0) await rule.check(subjects, checkContext);
     }
     await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
     chargeIdentities(scope, identities, results);
@@ -590,7 +581,7 @@ export function createRecordEngine(deps: EngineDeps) {
     if (!existing) throw notFound();
     checkIfMatch(ifMatch, existing);
     await references.assertNotReferenced(scope, def, existing);
-    await def.beforeDelete?.([existing], { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (v) => cipher.blindIndex(v) });
+    await def.beforeDelete?.([existing], runContext(scope));
     await releaseClaims(scope, def, [existing.id]);
     const table = def.table;
     const [deleted] = await scope.tx
@@ -666,13 +657,7 @@ export function createRecordEngine(deps: EngineDeps) {
     const region = call.principal.region;
     const records = rows.map((row) => renderRecord(def, row, { cipher, showPii, region }));
     if (def.computed && records.length > 0) {
-      await def.computed.compute(records, {
-        db,
-        today: call.today,
-        principal: call.principal,
-        region,
-        visible: (regionCode) => covers(region, regionCode),
-      });
+      await def.computed.compute(records, { db, today: call.today, principal: call.principal });
     }
     if (showPii && (def.pii?.length ?? 0) > 0 && rows.length > 0) await auditPiiReads(db, call, def.name, rows);
     return records;
