@@ -402,3 +402,17 @@ async function auditOrder(caseId: string, credentialId: string): Promise<string[
     await client.end();
   }
 }
+
+describe.skipIf(!isPostgres())('case numbers between concurrent writers', () => {
+  it('two platforms filing one case number at once: exactly one is accepted, every trial', async () => {
+    const region = '411631';
+    const { unit, handlers } = await seedHandlers(ctx.app, region);
+    const base = { orgUnitId: unit.id, handlingOfficerIds: handlers.map((h) => h.id) };
+    for (let trial = 0; trial < 15; trial++) {
+      const body = aCase({ ...base, caseNumber: `郑城管罚字〔2026〕并发第${trial}号` });
+      const [a, b] = await Promise.all([post(region, body), post(region, body)]);
+      expect([a.statusCode, b.statusCode].sort()).toEqual([201, 422]);
+      refused([a, b].find((r) => r.statusCode === 422)!, '/caseNumber', /unique per region/);
+    }
+  });
+});
