@@ -4,6 +4,9 @@ import { capConnections, httpServerOptions } from './http/limits.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { openRuntime } from './runtime.js';
+import { collections } from './collections/index.js';
+import { fillMaskedForms } from './records/masked-forms.js';
+import { createPiiCipher } from './security/pii.js';
 import { mintToken } from './security/tokens.js';
 
 /** The only module that touches the process: config → database → migrate → app → listen → graceful shutdown. */
@@ -12,6 +15,7 @@ async function main() {
   if (!config) process.exit(1);
   const { config: effective, database, embedded, notes } = await openRuntime(config);
   await migrate(database);
+  const filled = await fillMaskedForms(database, collections, createPiiCipher(effective.PII_ENCRYPTION_KEY!));
   const app = await buildApp({
     config: effective,
     database,
@@ -20,6 +24,7 @@ async function main() {
   });
   capConnections(app.server, effective);
   for (const note of notes) app.log.info(note);
+  if (filled > 0) app.log.info({ rows: filled }, 'stored the masked forms of personal fields for rows written before they were kept');
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -4,7 +4,7 @@ import { assistants } from '../db/schema/index.js';
 import { missingScope, ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
-import { HeldEquipment, heldEquipment } from './held-equipment.js';
+import { HeldEquipment, heldEquipmentSource } from './held-equipment.js';
 import {
   activeIdCardNumberUnique,
   BirthDate,
@@ -108,9 +108,9 @@ export const assistantsCollection = defineCollection({
   },
   computed: {
     shape: { summary: AssistantSummary },
-    async compute(records, { db, principal }) {
-      const held = await heldEquipment(db, 'assistant', records.map((r) => r.id), principal);
-      for (const record of records) record['summary'] = { equipment: held.get(record.id) ?? [] };
+    sources: (params) => ({ summaryEquipment: heldEquipmentSource('assistant', assistants.id, params) }),
+    compute(records, { rows }) {
+      records.forEach((record, i) => (record['summary'] = { equipment: rows[i]!['summaryEquipment'] ?? [] }));
     },
   },
   // One ID-number namespace with officers (a person is active in one role at a time): the same claim.

@@ -114,7 +114,7 @@ export const credentialsCollection = defineCollection({
   },
   computed: {
     shape: { effectiveStatus: EffectiveStatusSchema },
-    async compute(records, { today }) {
+    compute(records, { today }) {
       for (const record of records) {
         record['effectiveStatus'] = effectiveStatusOf(String(record['status']), String(record['expiresOn']), today);
       }

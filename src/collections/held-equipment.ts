@@ -1,10 +1,9 @@
-import { and, asc, between, eq, isNull, sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
 import { equipment, equipmentAllocations } from '../db/schema/index.js';
-import { coverageRange } from '../records/region-scope.js';
-import type { Principal } from '../security/tokens.js';
+import type { SourceParams } from '../records/definition.js';
+import { aliased, fromAs, qualified } from '../records/store.js';
 import { CalendarDate } from '../records/schemas.js';
 import { EquipmentCategory } from './equipment.js';
 
@@ -23,49 +22,21 @@ export const HeldEquipment = z
 export type HeldEquipmentItem = z.infer<typeof HeldEquipment>;
 
 /**
- * The open allocations of the given holders, with their items: one query for a whole page. Allocations
- * and items outside the caller's regions are left out (DESIGN §5: nothing of them in embedded summaries).
+ * The open allocations of the holder in the current row of `holderId`'s table, with their items, as a JSON
+ * array (a `computed` source: read in the same statement as the holder). Allocations and items outside the
+ * caller's regions are left out (DESIGN §5: nothing of them in embedded summaries).
  */
-export async function heldEquipment(
-  db: Db,
-  holderType: 'officer' | 'assistant',
-  holderIds: string[],
-  principal: Principal,
-): Promise<Map<string, HeldEquipmentItem[]>> {
-  const statement = prepared(db, `held_equipment_${holderType}`, (handle, name) =>
-    handle
-      .select({
-        holderId: equipmentAllocations.holderId,
-        allocationId: equipmentAllocations.id,
-        equipmentId: equipment.id,
-        category: equipment.category,
-        model: equipment.model,
-        serialNumber: equipment.serialNumber,
-        allocatedOn: equipmentAllocations.allocatedOn,
-      })
-      .from(equipmentAllocations)
-      .innerJoin(equipment, eq(equipment.id, equipmentAllocations.equipmentId))
-      .where(
-        and(
-          sql`${equipmentAllocations.holderId} = any(${sql.placeholder('ids')}::uuid[])`,
-          eq(equipmentAllocations.holderType, holderType),
-          isNull(equipmentAllocations.returnedOn),
-          isNull(equipmentAllocations.deletedAt),
-          isNull(equipment.deletedAt),
-          between(equipmentAllocations.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
-          between(equipment.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
-        ),
-      )
-      .orderBy(asc(equipment.category), asc(equipmentAllocations.allocatedOn), asc(equipmentAllocations.id))
-      .prepare(name),
-  );
-  const [lo, hi] = coverageRange(principal.region);
-  const rows = await statement.execute({ ids: holderIds, lo, hi });
-  const byHolder = new Map<string, HeldEquipmentItem[]>();
-  for (const { holderId, category, ...item } of rows) {
-    const list = byHolder.get(holderId) ?? [];
-    list.push({ ...item, category: category as HeldEquipmentItem['category'] });
-    byHolder.set(holderId, list);
-  }
-  return byHolder;
+export function heldEquipmentSource(holderType: 'officer' | 'assistant', holderId: PgColumn, { lo, hi }: SourceParams): SQL {
+  const a = (col: PgColumn) => aliased('a', col);
+  const e = (col: PgColumn) => aliased('e', col);
+  const A = equipmentAllocations;
+  const E = equipment;
+  return sql`(select coalesce(json_agg(json_build_object(
+      'allocationId', ${a(A.id)}, 'equipmentId', ${e(E.id)}, 'category', ${e(E.category)}, 'model', ${e(E.model)},
+      'serialNumber', ${e(E.serialNumber)}, 'allocatedOn', ${a(A.allocatedOn)})
+      order by ${e(E.category)}, ${a(A.allocatedOn)}, ${a(A.id)}), '[]'::json)
+    from ${fromAs(A, 'a')} join ${fromAs(E, 'e')} on ${e(E.id)} = ${a(A.equipmentId)}
+    where ${a(A.holderId)} = ${qualified(holderId)} and ${a(A.holderType)} = ${holderType} and ${a(A.returnedOn)} is null
+      and ${a(A.deletedAt)} is null and ${e(E.deletedAt)} is null
+      and ${a(A.regionCode)} between ${lo} and ${hi} and ${e(E.regionCode)} between ${lo} and ${hi})`;
 }

@@ -1,6 +1,6 @@
-import { and, asc, between, desc, eq, inArray, isNull, like, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, like, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { Db } from '../db/client.js';
 import { credentials, officers, postStatuses } from '../db/schema/index.js';
 import {
   describeCodes,
@@ -13,9 +13,9 @@ import {
 } from '../domain/code-tables.js';
 import { covers } from '../domain/region.js';
 import { missingScope } from '../errors.js';
-import { prepared } from '../db/prepared.js';
-import { defineCollection } from '../records/definition.js';
-import { coverageRange, coveredBy } from '../records/region-scope.js';
+import { defineCollection, type SourceParams } from '../records/definition.js';
+import { coveredBy } from '../records/region-scope.js';
+import { aliased, fromAs, qualified } from '../records/store.js';
 import { CalendarDate } from '../records/schemas.js';
 import {
   CREDENTIAL_STATUSES,
@@ -24,7 +24,7 @@ import {
   effectiveStatusOf,
   validEnforcementCredentialOn,
 } from './credentials.js';
-import { HeldEquipment, heldEquipment } from './held-equipment.js';
+import { HeldEquipment, heldEquipmentSource } from './held-equipment.js';
 import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, PERSON_PII, Phone } from './people.js';
 import { PostStatusCode } from './post-statuses.js';
 
@@ -109,30 +109,39 @@ const OfficerSummary = z
   })
   .meta({ id: 'OfficerSummary', description: 'Read-only summary 概况, derived when the officer is read' });
 
-/** The latest post status in effect on `today` per officer, within the caller's regions: one statement per page. */
-function currentPostStatuses(db: Db) {
-  return prepared(db, 'officer_current_post_statuses', (handle, name) =>
-    handle
-      .selectDistinctOn([postStatuses.officerId], {
-        officerId: postStatuses.officerId,
-        id: postStatuses.id,
-        status: postStatuses.status,
-        post: postStatuses.post,
-        gridCode: postStatuses.gridCode,
-        effectiveFrom: postStatuses.effectiveFrom,
-      })
-      .from(postStatuses)
-      .where(
-        and(
-          sql`${postStatuses.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
-          lte(postStatuses.effectiveFrom, sql.placeholder('today')),
-          isNull(postStatuses.deletedAt),
-          between(postStatuses.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
-        ),
-      )
-      .orderBy(postStatuses.officerId, desc(postStatuses.effectiveFrom))
-      .prepare(name),
-  );
+/** The officer's live credentials in the caller's regions, latest expiry first, as a JSON array (a `computed` source). */
+function credentialsSource({ lo, hi }: SourceParams): SQL {
+  const c = (col: PgColumn) => aliased('c', col);
+  const C = credentials;
+  return sql`(select coalesce(json_agg(json_build_object(
+      'id', ${c(C.id)}, 'credentialNumber', ${c(C.credentialNumber)}, 'kind', ${c(C.kind)}, 'status', ${c(C.status)},
+      'issuedOn', ${c(C.issuedOn)}, 'expiresOn', ${c(C.expiresOn)})
+      order by ${c(C.expiresOn)} desc, ${c(C.id)}), '[]'::json)
+    from ${fromAs(C, 'c')}
+    where ${c(C.officerId)} = ${qualified(officers.id)} and ${c(C.deletedAt)} is null and ${c(C.regionCode)} between ${lo} and ${hi})`;
+}
+
+/**
+ * The officer's post status in effect on `today` (the latest with effectiveFrom ≤ today; one per day, so
+ * never a tie) within the caller's regions, as a JSON object or null (a `computed` source).
+ */
+function currentPostStatusSource({ lo, hi, today }: SourceParams): SQL {
+  const p = (col: PgColumn) => aliased('p', col);
+  const P = postStatuses;
+  return sql`(select json_build_object('id', ${p(P.id)}, 'status', ${p(P.status)}, 'post', ${p(P.post)}, 'gridCode', ${p(P.gridCode)}, 'effectiveFrom', ${p(P.effectiveFrom)})
+    from ${fromAs(P, 'p')}
+    where ${p(P.officerId)} = ${qualified(officers.id)} and ${p(P.effectiveFrom)} <= ${today} and ${p(P.deletedAt)} is null
+      and ${p(P.regionCode)} between ${lo} and ${hi}
+    order by ${p(P.effectiveFrom)} desc limit 1)`;
+}
+
+interface CredentialSource {
+  id: string;
+  credentialNumber: string;
+  kind: string;
+  status: string;
+  issuedOn: string;
+  expiresOn: string;
 }
 
 function escapeLike(value: string): string {
@@ -194,45 +203,15 @@ export const officersCollection = defineCollection({
   },
   computed: {
     shape: { summary: OfficerSummary },
-    async compute(records, { db, today, principal }) {
-      const [lo, hi] = coverageRange(principal.region);
-      const ids = records.map((r) => r.id);
-      const statement = prepared(db, 'officer_credential_summaries', (handle, name) =>
-        handle
-          .select({
-            id: credentials.id,
-            officerId: credentials.officerId,
-            credentialNumber: credentials.credentialNumber,
-            kind: credentials.kind,
-            status: credentials.status,
-            issuedOn: credentials.issuedOn,
-            expiresOn: credentials.expiresOn,
-          })
-          .from(credentials)
-          .where(
-            and(
-              sql`${credentials.officerId} = any(${sql.placeholder('ids')}::uuid[])`,
-              isNull(credentials.deletedAt),
-              // Nothing of a credential outside the caller's regions is shown, not even that it exists.
-              between(credentials.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
-            ),
-          )
-          .orderBy(desc(credentials.expiresOn), asc(credentials.id))
-          .prepare(name),
-      );
-      // One statement each for the page, one after another: a read holds one pooled connection at a time.
-      const rows = await statement.execute({ ids, lo, hi });
-      const statuses = await currentPostStatuses(db).execute({ ids, today, lo, hi });
-      const equipmentHeld = await heldEquipment(db, 'officer', ids, principal);
-      const statusOf = new Map(statuses.map(({ officerId, ...status }) => [officerId, status]));
-      const byOfficer = new Map<string, typeof rows>();
-      for (const row of rows) {
-        const list = byOfficer.get(row.officerId);
-        if (list) list.push(row);
-        else byOfficer.set(row.officerId, [row]);
-      }
-      for (const record of records) {
-        const held = byOfficer.get(record.id) ?? [];
+    sources: (params) => ({
+      summaryCredentials: credentialsSource(params),
+      summaryPostStatus: currentPostStatusSource(params),
+      summaryEquipment: heldEquipmentSource('officer', officers.id, params),
+    }),
+    compute(records, { rows, today }) {
+      records.forEach((record, i) => {
+        const row = rows[i]!;
+        const held = (row['summaryCredentials'] ?? []) as CredentialSource[];
         record['summary'] = {
           holdsValidCredential: held.some(
             (c) => c.kind === 'enforcement' && c.status === 'valid' && c.issuedOn <= today && today <= c.expiresOn,
@@ -245,10 +224,10 @@ export const officersCollection = defineCollection({
             effectiveStatus: effectiveStatusOf(c.status, c.expiresOn, today),
             expiresOn: c.expiresOn,
           })),
-          currentPostStatus: statusOf.get(record.id) ?? null,
-          equipment: equipmentHeld.get(record.id) ?? [],
+          currentPostStatus: row['summaryPostStatus'] ?? null,
+          equipment: row['summaryEquipment'] ?? [],
         };
-      }
+      });
     },
   },
   unique: [activeIdCardNumberUnique({ isActive: (officer) => officer.employmentStatus === 'active' })],

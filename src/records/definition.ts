@@ -182,10 +182,16 @@ export type UniqueRule<F extends Record<string, unknown> = Record<string, unknow
   );
 
 export interface ReadContext {
-  db: Db;
   today: string;
-  /** The caller: embedded records outside its regions must be left out. */
-  principal: Principal;
+  /** The stored rows the records were rendered from, index for index, with the values of `sources`. */
+  rows: readonly StoredRow[];
+}
+
+/** Parameters of a read's `sources`: the caller's region range (inclusive) and today, as SQL (values or placeholders). */
+export interface SourceParams {
+  lo: SQL;
+  hi: SQL;
+  today: SQL;
 }
 
 /** A database constraint's refusal in words a client can act on (never the constraint's name). */
@@ -243,12 +249,18 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
   /** Refuses or prepares deletes (after the still-referenced guard); throw an AppError to refuse. */
   beforeDelete?(rows: StoredRow[], ctx: RunContext): Promise<void> | void;
   /**
-   * Read-only fields derived at read time (e.g. an officer's credential summary), added in bulk. They may
-   * only show records in the caller's regions (`ctx.visible`, or `coveredBy(…, ctx.region)` in SQL).
+   * Read-only fields derived at read time (e.g. an officer's credential summary). What they are made of
+   * is read with the records themselves, in the same statement (`sources`); `compute` then fills them in
+   * without I/O. They may only show records in the caller's regions: sources filter by `lo`/`hi`.
    */
   computed?: {
     shape: z.ZodRawShape;
-    compute(records: ApiRecord[], ctx: ReadContext): Promise<void>;
+    /**
+     * Named SQL expressions evaluated per row of the collection's table (correlated subqueries, usually
+     * a `json_agg`), given the caller's region range and today. Their values reach `compute` as `rows[i][name]`.
+     */
+    sources?(params: SourceParams): Record<string, SQL>;
+    compute(records: ApiRecord[], ctx: ReadContext): void;
   };
 }
 

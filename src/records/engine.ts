@@ -19,15 +19,16 @@ import {
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type StoredRow } from './definition.js';
+import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
 import { etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
+import { compiledList } from './compiled-read.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
-import { cipherKey, hashKey, renderRecord, writableView } from './render.js';
+import { cipherKey, hashKey, maskedKey, maskedValue, renderRecord, writableView } from './render.js';
 import { createReferences } from './references.js';
-import { definitionIn, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
+import { definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
 import type { CallContext, IdentityAttempt, WriteScope } from './write-scope.js';
 
@@ -114,7 +115,7 @@ function comparable(value: unknown): string {
 
 /** The generic record verbs (DESIGN §3), written once for every collection. */
 export function createRecordEngine(deps: EngineDeps) {
-  const { registry, cipher } = deps;
+  const { registry, cipher, database } = deps;
 
   const references = createReferences(registry);
 
@@ -130,12 +131,14 @@ export function createRecordEngine(deps: EngineDeps) {
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
   function toColumns(def: CollectionDefinition, candidate: Candidate): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
-    const pii = new Set((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => p.field));
+    const kindOf = new Map((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => [p.field, p.kind]));
+    const pii = new Set(kindOf.keys());
     for (const key of Object.keys(def.fields.shape)) {
       const value = candidate[key] ?? null;
       if (pii.has(key)) {
         columns[cipherKey(key)] = typeof value === 'string' ? cipher.encrypt(value) : null;
         columns[hashKey(key)] = typeof value === 'string' ? cipher.blindIndex(value) : null;
+        columns[maskedKey(key)] = typeof value === 'string' ? maskedValue(kindOf.get(key)!, value) : null;
       } else {
         columns[key] = value;
       }
@@ -145,8 +148,11 @@ export function createRecordEngine(deps: EngineDeps) {
   }
 
   function unchanged(columns: Record<string, unknown>, existing: StoredRow): boolean {
-    // Ciphertexts differ on every encryption; their blind indexes stand for them.
-    return Object.entries(columns).every(([key, value]) => key.endsWith('Cipher') || comparable(value) === comparable(existing[key]));
+    // Ciphertexts differ on every encryption; their blind indexes stand for them (and for the masked forms,
+    // which rows written before those were stored lack).
+    return Object.entries(columns).every(
+      ([key, value]) => key.endsWith('Cipher') || key.endsWith('Masked') || comparable(value) === comparable(existing[key]),
+    );
   }
 
   /**
@@ -608,6 +614,12 @@ export function createRecordEngine(deps: EngineDeps) {
 
   // ---- reads ------------------------------------------------------------------------------------
 
+  /** The caller's region range and today, as values of a read's `computed` sources. */
+  function sourceParams(call: CallContext): SourceParams {
+    const [lo, hi] = coverageRange(call.principal.region);
+    return { lo: sql`${lo}`, hi: sql`${hi}`, today: sql`${call.today}` };
+  }
+
   async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<StoredRow> {
     const [lo, hi] = coverageRange(call.principal.region);
     let rows: StoredRow[];
@@ -615,7 +627,13 @@ export function createRecordEngine(deps: EngineDeps) {
       // The hottest read: a prepared statement per collection.
       const statement = prepared(db, `get_${getTableName(def.table)}`, (handle, name) =>
         handle
-          .select(selectionOf(def, registry))
+          .select(
+            readSelectionOf(def, registry, {
+              lo: sql`${sql.placeholder('lo')}`,
+              hi: sql`${sql.placeholder('hi')}`,
+              today: sql`${sql.placeholder('today')}`,
+            }),
+          )
           .from(def.table)
           .where(
             and(
@@ -626,9 +644,11 @@ export function createRecordEngine(deps: EngineDeps) {
           )
           .prepare(name),
       );
-      rows = (await statement.execute({ id: target.id, lo, hi })) as StoredRow[];
+      rows = (await statement.execute({ id: target.id, lo, hi, today: call.today })) as StoredRow[];
     } else {
-      rows = await selectRows(db, def, registry, and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)));
+      rows = await selectRows(db, def, registry, and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)), {
+        sources: sourceParams(call),
+      });
     }
     const [row] = rows;
     if (!row) throw notFound();
@@ -645,7 +665,12 @@ export function createRecordEngine(deps: EngineDeps) {
       query.cursor ? gt(table.id, decodeCursor(query.cursor)) : undefined,
       ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v), principal: call.principal, today: call.today }) ?? []),
     ];
-    const rows = await selectRows(db, def, registry, and(...conditions), { limit: query.limit + 1, orderById: true });
+    const where = and(...conditions);
+    const [lo, hi] = coverageRange(call.principal.region);
+    const rows =
+      database.pool && db === database.db
+        ? await compiledList(database.pool, def, registry, { where, limit: query.limit + 1, lo, hi, today: call.today })
+        : await selectRows(db, def, registry, where, { limit: query.limit + 1, orderById: true, sources: sourceParams(call) });
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
@@ -657,7 +682,14 @@ export function createRecordEngine(deps: EngineDeps) {
     const region = call.principal.region;
     const records = rows.map((row) => renderRecord(def, row, { cipher, showPii, region }));
     if (def.computed && records.length > 0) {
-      await def.computed.compute(records, { db, today: call.today, principal: call.principal });
+      let withSources = rows;
+      const [first] = sourceKeysOf(def);
+      if (first !== undefined && rows.some((row) => !(first in row))) {
+        // Rows a write returned: their sources in one statement.
+        const loaded = await loadSources(db, def, rows.map((row) => row.id), sourceParams(call));
+        withSources = rows.map((row) => ({ ...row, ...loaded.get(row.id) }));
+      }
+      def.computed.compute(records, { today: call.today, rows: withSources });
     }
     if (showPii && (def.pii?.length ?? 0) > 0 && rows.length > 0) await auditPiiReads(db, call, def.name, rows);
     return records;

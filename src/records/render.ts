@@ -1,10 +1,17 @@
 import { maskIdCard, maskPhone } from '../domain/masking.js';
 import { covers } from '../domain/region.js';
 import type { PiiCipher } from '../security/pii.js';
-import type { ApiRecord, CollectionDefinition, RefSpec, StoredRow } from './definition.js';
+import type { ApiRecord, CollectionDefinition, PiiKind, RefSpec, StoredRow } from './definition.js';
 
 export const cipherKey = (field: string) => `${field}Cipher`;
 export const hashKey = (field: string) => `${field}Hash`;
+/** The masked form of a personal field, stored at write time (`maskedValue`) so masked reads decrypt nothing. */
+export const maskedKey = (field: string) => `${field}Masked`;
+
+/** What a caller without pii:read sees of an encrypted personal field. */
+export function maskedValue(kind: PiiKind, plain: string): string {
+  return kind === 'id_card' ? maskIdCard(plain) : maskPhone(plain);
+}
 /**
  * Stored beside `<ref>ExternalId` in rows and feed snapshots (never rendered): the region of the
  * referenced record, so the key is shown only to callers covering it.
@@ -35,6 +42,7 @@ function visibleKey(key: unknown, regionCode: unknown, region: string): string |
  * personal fields decrypted and masked unless the caller may see them, birth dates hidden.
  */
 export function renderRecord(def: CollectionDefinition, row: StoredRow, options: RenderOptions): ApiRecord {
+  const plan = planOf(def);
   const out: ApiRecord = {
     id: row.id,
     externalId: row.externalId ?? null,
@@ -43,9 +51,8 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
     createdAt: instant(row.createdAt),
     updatedAt: instant(row.updatedAt),
   };
-  const piiKinds = new Map((def.pii ?? []).map((p) => [p.field, p.kind]));
-  for (const key of Object.keys(def.fields.shape)) {
-    const kind = piiKinds.get(key);
+  for (const field of plan.fields) {
+    const { key, kind } = field;
     if (!kind) {
       out[key] = row[key] ?? null;
       continue;
@@ -54,18 +61,24 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
       out[key] = options.showPii ? (row[key] ?? null) : null;
       continue;
     }
-    const stored = row[cipherKey(key)];
+    const stored = row[field.cipherKey];
     if (typeof stored !== 'string') {
       out[key] = null;
       continue;
     }
+    const masked = row[field.maskedKey];
+    if (!options.showPii && typeof masked === 'string') {
+      out[key] = masked;
+      continue;
+    }
+    // Full for pii:read; masked from the ciphertext for a row (or snapshot) written before masked forms were stored.
     const plain = options.cipher.decrypt(stored);
-    out[key] = options.showPii ? plain : kind === 'id_card' ? maskIdCard(plain) : maskPhone(plain);
+    out[key] = options.showPii ? plain : maskedValue(kind, plain);
   }
-  for (const ref of def.refs ?? []) {
+  for (const { ref, regionKey } of plan.refs) {
     out[ref.field] = row[ref.field] ?? (ref.many ? [] : null);
     const keys = row[ref.externalField];
-    const regions = row[refRegionKey(ref)];
+    const regions = row[regionKey];
     if (ref.many) {
       const list = Array.isArray(keys) ? keys : [];
       out[ref.externalField] = list.map((key, i) => visibleKey(key, Array.isArray(regions) ? regions[i] : undefined, options.region));
@@ -73,8 +86,31 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
       out[ref.externalField] = visibleKey(keys, regions, options.region);
     }
   }
-  for (const key of Object.keys(def.derivedFields ?? {})) out[key] = row[key] ?? null;
+  for (const key of plan.derived) out[key] = row[key] ?? null;
   return out;
+}
+
+interface RenderPlan {
+  fields: { key: string; kind: PiiKind | undefined; cipherKey: string; maskedKey: string }[];
+  refs: { ref: RefSpec; regionKey: string }[];
+  derived: string[];
+}
+
+const plans = new WeakMap<CollectionDefinition, RenderPlan>();
+
+/** What rendering a collection's rows needs, worked out once per collection rather than per row. */
+function planOf(def: CollectionDefinition): RenderPlan {
+  let plan = plans.get(def);
+  if (!plan) {
+    const kinds = new Map((def.pii ?? []).map((p) => [p.field, p.kind]));
+    plan = {
+      fields: Object.keys(def.fields.shape).map((key) => ({ key, kind: kinds.get(key), cipherKey: cipherKey(key), maskedKey: maskedKey(key) })),
+      refs: (def.refs ?? []).map((ref) => ({ ref, regionKey: refRegionKey(ref) })),
+      derived: Object.keys(def.derivedFields ?? {}),
+    };
+    plans.set(def, plan);
+  }
+  return plan;
 }
 
 /** The API fields a client would send to recreate the record (personal data in full): the base of a merge patch. */

@@ -1,7 +1,7 @@
-import { and, eq, getTableColumns, getTableName, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, getTableName, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import type { CollectionDefinition, RecordTable, RefSpec, StoredRow } from './definition.js';
+import type { CollectionDefinition, RecordTable, RefSpec, SourceParams, StoredRow } from './definition.js';
 import { refRegionKey } from './render.js';
 
 /** Collections by name: references and the batch endpoint find their targets here. */
@@ -62,6 +62,51 @@ export function selectionOf(def: CollectionDefinition, registry: Registry): Reco
   return selection;
 }
 
+/**
+ * SQL of correlated subqueries in a read's selection. In a one-table select the query builder writes columns
+ * without their table, so a subquery's `officer_id = id` would compare the subquery's own columns: these name
+ * both sides explicitly — `qualified(officers.id)` is `"officers"."id"`, `aliased('c', credentials.officerId)`
+ * is `"c"."officer_id"`, `fromAs(credentials, 'c')` is `"credentials" as "c"`.
+ */
+export const qualified = (col: PgColumn): SQL => sql`${sql.identifier(getTableName(col.table))}.${sql.identifier(col.name)}`;
+export const aliased = (alias: string, col: PgColumn): SQL => sql`${sql.identifier(alias)}.${sql.identifier(col.name)}`;
+export const fromAs = (table: RecordTable, alias: string): SQL => sql`${sql.identifier(getTableName(table))} as ${sql.identifier(alias)}`;
+
+/**
+ * What a read selects: the stored selection plus the collection's `computed` sources, evaluated in the same
+ * statement with the caller's region range and today (values, or placeholders of a prepared statement).
+ */
+export function readSelectionOf(def: CollectionDefinition, registry: Registry, params: SourceParams): Record<string, PgColumn | SQL.Aliased> {
+  const sources = def.computed?.sources?.(params);
+  if (!sources) return selectionOf(def, registry);
+  const selection = { ...selectionOf(def, registry) };
+  for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
+  return selection;
+}
+
+const sourceKeys = new WeakMap<CollectionDefinition, string[]>();
+
+/** The names of a collection's `computed` sources (the same whatever the parameters). */
+export function sourceKeysOf(def: CollectionDefinition): string[] {
+  let keys = sourceKeys.get(def);
+  if (!keys) {
+    const placeholder = sql`null`;
+    keys = Object.keys(def.computed?.sources?.({ lo: placeholder, hi: placeholder, today: placeholder }) ?? {});
+    sourceKeys.set(def, keys);
+  }
+  return keys;
+}
+
+/** Source values for rows read without them (a write's answer): one statement for all of them. */
+export async function loadSources(db: Db, def: CollectionDefinition, ids: string[], params: SourceParams): Promise<Map<string, StoredRow>> {
+  const sources = def.computed?.sources?.(params);
+  if (!sources || ids.length === 0) return new Map();
+  const selection: Record<string, PgColumn | SQL.Aliased> = { id: def.table.id };
+  for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
+  const rows = (await db.select(selection).from(def.table).where(inArray(def.table.id, ids))) as StoredRow[];
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 export type Target = { id: string } | { regionCode: string; externalId: string };
 
 export function targetCondition(table: RecordTable, target: Target): SQL | undefined {
@@ -86,9 +131,10 @@ export async function selectRows(
   def: CollectionDefinition,
   registry: Registry,
   where: SQL | undefined,
-  options: { lock?: LockStrength; limit?: number; orderById?: boolean } = {},
+  options: { lock?: LockStrength; limit?: number; orderById?: boolean; sources?: SourceParams } = {},
 ): Promise<StoredRow[]> {
-  const base = db.select(selectionOf(def, registry)).from(def.table).where(where);
+  const selection = options.sources ? readSelectionOf(def, registry, options.sources) : selectionOf(def, registry);
+  const base = db.select(selection).from(def.table).where(where);
   const ordered = options.orderById || options.lock ? base.orderBy(def.table.id) : base;
   const limited = options.limit !== undefined ? ordered.limit(options.limit) : ordered;
   const rows = options.lock ? await limited.for(options.lock, { of: def.table }) : await limited;

@@ -16,9 +16,12 @@ export const assistants = pgTable(
     gender: text('gender').notNull(),
     idCardNumberCipher: text('id_card_number_cipher').notNull(),
     idCardNumberHash: text('id_card_number_hash').notNull(),
+    // The masked form everyone without pii:read sees, stored at write time: a masked read decrypts nothing.
+    idCardNumberMasked: text('id_card_number_masked'),
     birthDate: date('birth_date', { mode: 'string' }).notNull(),
     phoneCipher: text('phone_cipher'),
     phoneHash: text('phone_hash'),
+    phoneMasked: text('phone_masked'),
     orgUnitId: uuid('org_unit_id')
       .notNull()
       .references(() => orgUnits.id),

@@ -5,7 +5,8 @@ import { orgUnits } from './org-units.js';
 
 /**
  * 执法人员. Personal fields are stored only as AES-GCM ciphertext (`…Cipher`) and an HMAC blind index
- * (`…Hash`); the record machinery encrypts, masks and audits them.
+ * (`…Hash`), with the masked form shown to callers without pii:read (`…Masked`); the record machinery
+ * encrypts, masks and audits them.
  */
 export const officers = pgTable(
   'officers',
@@ -15,12 +16,15 @@ export const officers = pgTable(
     gender: text('gender').notNull(),
     idCardNumberCipher: text('id_card_number_cipher').notNull(),
     idCardNumberHash: text('id_card_number_hash').notNull(),
+    // The masked form everyone without pii:read sees, stored at write time: a masked read decrypts nothing.
+    idCardNumberMasked: text('id_card_number_masked'),
     birthDate: date('birth_date', { mode: 'string' }).notNull(),
     ethnicity: text('ethnicity'),
     politicalStatus: text('political_status'),
     education: text('education'),
     phoneCipher: text('phone_cipher'),
     phoneHash: text('phone_hash'),
+    phoneMasked: text('phone_masked'),
     orgUnitId: uuid('org_unit_id')
       .notNull()
       .references(() => orgUnits.id),
