@@ -622,35 +622,30 @@ export function createRecordEngine(deps: EngineDeps) {
 
   async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<StoredRow> {
     const [lo, hi] = coverageRange(call.principal.region);
-    let rows: StoredRow[];
-    if ('id' in target) {
-      // The hottest read: a prepared statement per collection.
-      const statement = prepared(db, `get_${getTableName(def.table)}`, (handle, name) =>
-        handle
-          .select(
-            readSelectionOf(def, registry, {
-              lo: sql`${sql.placeholder('lo')}`,
-              hi: sql`${sql.placeholder('hi')}`,
-              today: sql`${sql.placeholder('today')}`,
-            }),
-          )
-          .from(def.table)
-          .where(
-            and(
-              eq(def.table.id, sql.placeholder('id')),
-              isNull(def.table.deletedAt),
-              between(def.table.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
-            ),
-          )
-          .prepare(name),
-      );
-      rows = (await statement.execute({ id: target.id, lo, hi, today: call.today })) as StoredRow[];
-    } else {
-      rows = await selectRows(db, def, registry, and(targetCondition(def.table, target), coveredBy(def.table.regionCode, call.principal.region)), {
-        sources: sourceParams(call),
-      });
-    }
-    const [row] = rows;
+    // The hottest reads, by id and by key: a prepared statement each per collection, with the sources.
+    const byId = 'id' in target;
+    const statement = prepared(db, `get_${byId ? 'id' : 'key'}_${getTableName(def.table)}`, (handle, name) =>
+      handle
+        .select(
+          readSelectionOf(def, registry, {
+            lo: sql`${sql.placeholder('lo')}`,
+            hi: sql`${sql.placeholder('hi')}`,
+            today: sql`${sql.placeholder('today')}`,
+          }),
+        )
+        .from(def.table)
+        .where(
+          and(
+            ...(byId
+              ? [eq(def.table.id, sql.placeholder('id'))]
+              : [eq(def.table.regionCode, sql.placeholder('regionCode')), eq(def.table.externalId, sql.placeholder('externalId'))]),
+            isNull(def.table.deletedAt),
+            between(def.table.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+          ),
+        )
+        .prepare(name),
+    );
+    const [row] = (await statement.execute({ ...target, lo, hi, today: call.today })) as StoredRow[];
     if (!row) throw notFound();
     return row;
   }
