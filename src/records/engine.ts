@@ -128,14 +128,14 @@ export function createRecordEngine(deps: EngineDeps) {
   }
 
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
-  function toColumns(def: CollectionDefinition, candidate: Candidate): Record<string, unknown> {
+  function toColumns(def: CollectionDefinition, candidate: Candidate, blindIndex: (value: string) => string): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
     const pii = new Set((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => p.field));
     for (const key of Object.keys(def.fields.shape)) {
       const value = candidate[key] ?? null;
       if (pii.has(key)) {
         columns[cipherKey(key)] = typeof value === 'string' ? cipher.encrypt(value) : null;
-        columns[hashKey(key)] = typeof value === 'string' ? cipher.blindIndex(value) : null;
+        columns[hashKey(key)] = typeof value === 'string' ? blindIndex(value) : null;
       } else {
         columns[key] = value;
       }
@@ -202,6 +202,16 @@ export function createRecordEngine(deps: EngineDeps) {
       }
     });
     await references.prefetch(scope, def, live);
+    // The columns, the unique checks and the claims all need the keyed hash of the same values: one HMAC each.
+    const hashes = new Map<string, string>();
+    const blindIndex = (value: string) => {
+      let hash = hashes.get(value);
+      if (hash === undefined) {
+        hash = cipher.blindIndex(value);
+        hashes.set(value, hash);
+      }
+      return hash;
+    };
 
     const prepared: Prepared[] = [];
     const identities: { index: number; identity: IdentityAttempt; prepared?: Prepared }[] = [];
@@ -213,7 +223,7 @@ export function createRecordEngine(deps: EngineDeps) {
         if (existing) candidate.id = existing.id;
         for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
         Object.assign(candidate, ids);
-        const columns = toColumns(def, candidate);
+        const columns = toColumns(def, candidate, blindIndex);
         const throttle = scope.call.identityThrottle;
         const blind = !scope.call.principal.scopes.has('pii:read');
         const probing = probesPersonalData(def, columns, existing, blind);
@@ -267,7 +277,7 @@ export function createRecordEngine(deps: EngineDeps) {
         }));
       if (subjects.length > 0) await rule.check(subjects, checkContext);
     }
-    await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
+    await checkUnique(scope, def, prepared, blindIndex, markFailed);
     chargeIdentities(scope, identities, results);
     for (const p of prepared) {
       // A claim lost to a concurrent writer below throws: the attempt stays pending, i.e. not committed.
@@ -284,7 +294,7 @@ export function createRecordEngine(deps: EngineDeps) {
       scope,
       def,
       writing.map((p) => Object.assign(p, { id: String(p.existing?.id ?? p.columns['id']) })),
-      (value) => cipher.blindIndex(value),
+      blindIndex,
     );
 
     const table = def.table;
