@@ -112,6 +112,30 @@ function comparable(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
 }
 
+const unrenderedKeys = new WeakMap<CollectionDefinition, Set<string>>();
+
+/**
+ * What a feed entry carries of its record (docs/decisions.md, "What a feed entry carries"): the stored row
+ * as of that version — every column and the references' keys and regions — without what the entry's own
+ * columns already say (id, regionCode, externalId, version: the feed adds them back), without what no
+ * reader is ever shown (the keyed hashes of personal fields, the tombstone mark) and without absent values,
+ * which the renderer reads as null. Smaller snapshots cost less to write, store and read.
+ */
+export function feedSnapshot(def: CollectionDefinition, row: StoredRow): Record<string, unknown> {
+  let skip = unrenderedKeys.get(def);
+  if (!skip) {
+    skip = new Set(['id', 'regionCode', 'externalId', 'version', 'deletedAt', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
+    unrenderedKeys.set(def, skip);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key in row) {
+    const value = row[key];
+    if (value === null || value === undefined || skip.has(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
 /** The generic record verbs (DESIGN §3), written once for every collection. */
 export function createRecordEngine(deps: EngineDeps) {
   const { registry, cipher } = deps;
@@ -387,7 +411,7 @@ export function createRecordEngine(deps: EngineDeps) {
       regionCode: row.regionCode,
       op: 'upsert',
       version: row.version,
-      record: row,
+      record: feedSnapshot(def, row),
       movedTo: null,
     });
     scope.recordAudit({

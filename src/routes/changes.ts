@@ -1,4 +1,4 @@
-import { and, asc, gt, inArray, isNull, not, or } from 'drizzle-orm';
+import { and, asc, gt, inArray, isNull, not, or, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
@@ -88,15 +88,29 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         throw validationFailed([{ path: '/collections', message: `unknown collection(s): ${unknown.join(', ')}`, in: 'query' }]);
       }
       const afterSeq = after ? decode(after) : 0;
+      const region = request.call.principal.region;
+      // Only what an entry shows: the time formatted by PostgreSQL (no Date round trip per row), whether
+      // the entry is a move out (not the new region), the snapshot as stored.
       const rows = await database.db
-        .select()
+        .select({
+          seq: changes.seq,
+          collection: changes.collection,
+          recordId: changes.recordId,
+          externalId: changes.externalId,
+          regionCode: changes.regionCode,
+          op: changes.op,
+          version: changes.version,
+          movedOut: sql<boolean>`${changes.movedTo} is not null`,
+          changedAt: sql<string>`to_char(${changes.changedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+          record: changes.record,
+        })
         .from(changes)
         .where(
           and(
             gt(changes.seq, afterSeq),
-            coveredBy(changes.regionCode, request.call.principal.region),
+            coveredBy(changes.regionCode, region),
             // A move out of a region is news only to readers who do not also cover the new region.
-            or(isNull(changes.movedTo), not(coveredBy(changes.movedTo, request.call.principal.region))),
+            or(isNull(changes.movedTo), not(coveredBy(changes.movedTo, region))),
             wanted ? inArray(changes.collection, wanted) : undefined,
           ),
         )
@@ -104,13 +118,20 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         .limit(limit);
 
       const showPii = request.call.principal.scopes.has('pii:read');
+      const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
       const items = rows.map((row) => {
         const def = engine.registry.get(row.collection);
         let record: Record<string, unknown> | null = null;
         if (def && row.record) {
-          // Snapshots keep the regions of the records they refer to: foreign keys render as null.
-          record = renderRecord(def, row.record as StoredRow, { cipher, showPii, region: request.call.principal.region });
+          // The snapshot leaves out what the entry's own columns say (engine.ts `feedSnapshot`). It keeps the
+          // regions of the records it refers to: their keys render as null to readers not covering them.
+          const stored = row.record as StoredRow;
+          stored.id = row.recordId;
+          stored.regionCode = row.regionCode;
+          stored.externalId = row.externalId;
+          stored.version = row.version;
+          record = renderRecord(def, stored, options);
           if (showPii && (def.pii?.length ?? 0) > 0) {
             (piiReads[def.name] ??= []).push({ id: row.recordId, regionCode: row.regionCode, version: row.version });
           }
@@ -123,8 +144,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
           regionCode: row.regionCode,
           op: row.op as 'upsert' | 'delete',
           version: row.version,
-          movedOut: row.movedTo !== null,
-          changedAt: row.changedAt.toISOString(),
+          movedOut: row.movedOut,
+          changedAt: row.changedAt,
           record,
         };
       });
