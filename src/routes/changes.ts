@@ -1,12 +1,13 @@
-import { and, asc, gt, inArray, isNull, not, or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database } from '../db/client.js';
+import { queryRows, type Database, type Db } from '../db/client.js';
 import { changes } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import type { StoredRow } from '../records/definition.js';
 import type { RecordEngine } from '../records/engine.js';
-import { coveredBy } from '../records/region-scope.js';
+import { coverageRange } from '../records/region-scope.js';
+import { coveragePrefix } from '../domain/region.js';
 import { renderRecord } from '../records/render.js';
 import { commonProblems } from '../records/schemas.js';
 import type { PiiCipher } from '../security/pii.js';
@@ -50,6 +51,77 @@ function decode(cursor: string): number {
   return Number(match[1]);
 }
 
+interface FeedRow extends Record<string, unknown> {
+  seq: number;
+  collection: string;
+  recordId: string;
+  externalId: string | null;
+  regionCode: string;
+  op: string;
+  version: number;
+  movedOut: boolean;
+  changedAt: string;
+  record: unknown;
+}
+
+/** A feed row as selected: the time formatted by PostgreSQL (no Date round trip per row), whether it is a move out. */
+const feedColumns = sql`c.seq::int8 as "seq", c.collection as "collection", c.record_id as "recordId", c.external_id as "externalId",
+  c.region_code as "regionCode", c.op as "op", c.version as "version", c.moved_to is not null as "movedOut",
+  to_char(c.changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "changedAt", c.record as "record"`;
+
+/** The largest window of the feed one statement scans for a city or province reader. */
+const MAX_WINDOW = 8000;
+
+/**
+ * The caller's next entries after `afterSeq`, at most `limit`, in seq order — with a plan that does not
+ * depend on planner statistics (a feed table grows fast, and a stale estimate turned a page into a bitmap
+ * scan and sort of every later row of the region). A district reader's entries are a range of
+ * `changes_region_seq_idx`, read in order. A city or province covers a range of codes, which no index
+ * gives in seq order: the statement takes a window of the next entries of any region by the primary key
+ * and keeps the caller's; when that leaves the page short and the feed goes on, the next window follows
+ * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
+ * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
+ */
+async function readPage(db: Db, afterSeq: number, limit: number, region: string, wanted: string[] | undefined): Promise<FeedRow[]> {
+  const [lo, hi] = coverageRange(region);
+  const prefix = coveragePrefix(region);
+  // A move out of a region is news only to readers who do not also cover the new region.
+  const notMovedWithin = sql`(c.moved_to is null or c.moved_to not between ${lo} and ${hi})`;
+  const inCollections = wanted ? sql` and c.collection = any(${sql.param(wanted)}::text[])` : sql``;
+  if (prefix.length === 6) {
+    const rows = await queryRows<FeedRow>(
+      db,
+      sql`select ${feedColumns} from ${changes} as c
+          where c.region_code = ${region} and c.seq > ${afterSeq} and ${notMovedWithin}${inCollections}
+          order by c.seq limit ${limit}`,
+    );
+    return rows.map(fromDriver);
+  }
+  const out: FeedRow[] = [];
+  let from = afterSeq;
+  for (let window = Math.min(MAX_WINDOW, limit + 250); ; window = Math.min(MAX_WINDOW, window * 2)) {
+    const rows = await queryRows<FeedRow & { windowEnd: unknown; windowRows: unknown }>(
+      db,
+      sql`with w as materialized (select * from ${changes} where seq > ${from} order by seq limit ${window})
+          select s.*, p.* from (select max(seq)::int8 as "windowEnd", count(*)::int4 as "windowRows" from w) as s
+          left join lateral (
+            select ${feedColumns} from w as c
+            where c.region_code between ${lo} and ${hi} and ${notMovedWithin}${inCollections}
+            order by c.seq limit ${limit - out.length}
+          ) as p on true`,
+    );
+    const first = rows[0];
+    for (const row of rows) if (row.seq !== null) out.push(fromDriver(row));
+    if (out.length >= limit || !first || Number(first.windowRows) < window) return out;
+    from = Number(first.windowEnd);
+  }
+}
+
+function fromDriver(row: FeedRow): FeedRow {
+  row.seq = Number(row.seq);
+  return row;
+}
+
 export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: RecordEngine; cipher: PiiCipher }> = async (
   app,
   { database, engine, cipher },
@@ -89,34 +161,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       }
       const afterSeq = after ? decode(after) : 0;
       const region = request.call.principal.region;
-      // Only what an entry shows: the time formatted by PostgreSQL (no Date round trip per row), whether
-      // the entry is a move out (not the new region), the snapshot as stored.
-      const rows = await database.db
-        .select({
-          seq: changes.seq,
-          collection: changes.collection,
-          recordId: changes.recordId,
-          externalId: changes.externalId,
-          regionCode: changes.regionCode,
-          op: changes.op,
-          version: changes.version,
-          movedOut: sql<boolean>`${changes.movedTo} is not null`,
-          changedAt: sql<string>`to_char(${changes.changedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
-          record: changes.record,
-        })
-        .from(changes)
-        .where(
-          and(
-            gt(changes.seq, afterSeq),
-            coveredBy(changes.regionCode, region),
-            // A move out of a region is news only to readers who do not also cover the new region.
-            or(isNull(changes.movedTo), not(coveredBy(changes.movedTo, region))),
-            wanted ? inArray(changes.collection, wanted) : undefined,
-          ),
-        )
-        .orderBy(asc(changes.seq))
-        .limit(limit);
-
+      const rows = await readPage(database.db, afterSeq, limit, region, wanted);
       const showPii = request.call.principal.scopes.has('pii:read');
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
