@@ -149,7 +149,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         response: { 200: ChangePage, ...commonProblems },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { after, limit, collections } = request.query;
       const wanted = collections
         ?.split(',')
@@ -198,7 +198,12 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const last = rows[rows.length - 1];
-      return { items, nextCursor: last ? encode(last.seq) : (after ?? encode(0)) };
+      const page: z.output<typeof ChangePage> = { items, nextCursor: last ? encode(last.seq) : (after ?? encode(0)) };
+      // JSON.stringify rather than the route's compiled serializer: every field of an item is set above
+      // (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
+      // schema and then writes key by key — a fifth of a page's time.
+      reply.serializer(JSON.stringify);
+      return page;
     },
   );
 };
