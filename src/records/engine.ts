@@ -333,14 +333,18 @@ export function createRecordEngine(deps: EngineDeps) {
     }
     const updates = writing.filter((p) => p.existing);
     if (updates.length > 0) {
+      // Only the columns the statement sets itself come back: the rest of the row is what was written over
+      // what was stored.
       const written = await updateJsonRows(
         scope.tx,
         table,
         updates.map((p) => ({ ...p.columns, id: p.existing!.id, expectedVersion: p.existing!.version })),
+        ['id', 'version', 'updatedAt'],
       );
       const byId = new Map(written.map((row) => [String(row['id']), row]));
       for (const p of updates) {
-        const row = byId.get(p.existing!.id);
+        const stamp = byId.get(p.existing!.id);
+        const row = stamp && { ...p.existing!, ...p.columns, ...stamp };
         if (!row) {
           results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
           if (p.identity) p.identity.status = 'refused';
