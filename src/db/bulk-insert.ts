@@ -41,13 +41,14 @@ export async function insertJsonRows(
 /**
  * Updates many rows of a record table with one statement: the new column values as a JSON array joined
  * on `id`, each applied only while the row still has `expectedVersion` (the optimistic check is part of
- * the UPDATE, not a read before it). Bumps `version` and `updated_at`. Returns every column (JS keys) of
- * the rows updated; a row missing from the answer had changed meanwhile.
+ * the UPDATE, not a read before it). Bumps `version` and `updated_at`. Returns the `returning` columns (JS
+ * keys; every column when omitted) of the rows updated; a row missing from the answer had changed meanwhile.
  */
 export async function updateJsonRows(
   db: Db,
   table: PgTable,
   rows: (Record<string, unknown> & { id: string; expectedVersion: number })[],
+  returning?: string[],
 ): Promise<Record<string, unknown>[]> {
   if (rows.length === 0) return [];
   const columns = getTableColumns(table);
@@ -74,19 +75,20 @@ export async function updateJsonRows(
     ],
     sql`, `,
   );
-  const returning = sql.join(
-    Object.entries(columns).map(([key, column]) => sql`${target}.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
+  const returned = Object.entries(columns).filter(([key]) => !returning || returning.includes(key));
+  const returningList = sql.join(
+    returned.map(([key, column]) => sql`${target}.${sql.identifier(column.name)} as ${sql.identifier(key)}`),
     sql`, `,
   );
   const rowsOut = await queryRows(
     db,
     sql`update ${target} set ${assignments} from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${definition})
-        where ${target}.id = x.id and ${target}.version = x.expected_version returning ${returning}`,
+        where ${target}.id = x.id and ${target}.version = x.expected_version returning ${returningList}`,
   );
   // A raw query skips drizzle's column mapping: map each value as a query builder read would (e.g. a
   // bigint in 'number' mode comes back from the driver as a string).
   for (const row of rowsOut) {
-    for (const [key, column] of Object.entries(columns)) {
+    for (const [key, column] of returned) {
       const value = row[key];
       if (value !== null && value !== undefined) row[key] = column.mapFromDriverValue(value);
     }

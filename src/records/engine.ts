@@ -113,6 +113,30 @@ function comparable(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
 }
 
+const unrenderedKeys = new WeakMap<CollectionDefinition, Set<string>>();
+
+/**
+ * What a feed entry carries of its record (docs/decisions.md, "What a feed entry carries"): the stored row
+ * as of that version — every column and the references' keys and regions — without what the entry's own
+ * columns already say (id, regionCode, externalId, version: the feed adds them back), without what no
+ * reader is ever shown (the keyed hashes of personal fields, the tombstone mark) and without absent values,
+ * which the renderer reads as null. Smaller snapshots cost less to write, store and read.
+ */
+export function feedSnapshot(def: CollectionDefinition, row: StoredRow): Record<string, unknown> {
+  let skip = unrenderedKeys.get(def);
+  if (!skip) {
+    skip = new Set(['id', 'regionCode', 'externalId', 'version', 'deletedAt', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
+    unrenderedKeys.set(def, skip);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key in row) {
+    const value = row[key];
+    if (value === null || value === undefined || skip.has(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
 /** The generic record verbs (DESIGN §3), written once for every collection. */
 export function createRecordEngine(deps: EngineDeps) {
   const { registry, cipher, database } = deps;
@@ -129,7 +153,7 @@ export function createRecordEngine(deps: EngineDeps) {
   }
 
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
-  function toColumns(def: CollectionDefinition, candidate: Candidate): Record<string, unknown> {
+  function toColumns(def: CollectionDefinition, candidate: Candidate, blindIndex: (value: string) => string): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
     const kindOf = new Map((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => [p.field, p.kind]));
     const pii = new Set(kindOf.keys());
@@ -137,7 +161,7 @@ export function createRecordEngine(deps: EngineDeps) {
       const value = candidate[key] ?? null;
       if (pii.has(key)) {
         columns[cipherKey(key)] = typeof value === 'string' ? cipher.encrypt(value) : null;
-        columns[hashKey(key)] = typeof value === 'string' ? cipher.blindIndex(value) : null;
+        columns[hashKey(key)] = typeof value === 'string' ? blindIndex(value) : null;
         columns[maskedKey(key)] = typeof value === 'string' ? maskedValue(kindOf.get(key)!, value) : null;
       } else {
         columns[key] = value;
@@ -208,6 +232,16 @@ export function createRecordEngine(deps: EngineDeps) {
       }
     });
     await references.prefetch(scope, def, live);
+    // The columns, the unique checks and the claims all need the keyed hash of the same values: one HMAC each.
+    const hashes = new Map<string, string>();
+    const blindIndex = (value: string) => {
+      let hash = hashes.get(value);
+      if (hash === undefined) {
+        hash = cipher.blindIndex(value);
+        hashes.set(value, hash);
+      }
+      return hash;
+    };
 
     const prepared: Prepared[] = [];
     const identities: { index: number; identity: IdentityAttempt; prepared?: Prepared }[] = [];
@@ -219,7 +253,7 @@ export function createRecordEngine(deps: EngineDeps) {
         if (existing) candidate.id = existing.id;
         for (const key of Object.keys(def.fields.shape)) candidate[key] = data[key] ?? null;
         Object.assign(candidate, ids);
-        const columns = toColumns(def, candidate);
+        const columns = toColumns(def, candidate, blindIndex);
         const throttle = scope.call.identityThrottle;
         const blind = !scope.call.principal.scopes.has('pii:read');
         const probing = probesPersonalData(def, columns, existing, blind);
@@ -273,7 +307,7 @@ export function createRecordEngine(deps: EngineDeps) {
         }));
       if (subjects.length > 0) await rule.check(subjects, checkContext);
     }
-    await checkUnique(scope, def, prepared, (value) => cipher.blindIndex(value), markFailed);
+    await checkUnique(scope, def, prepared, blindIndex, markFailed);
     chargeIdentities(scope, identities, results);
     for (const p of prepared) {
       // A claim lost to a concurrent writer below throws: the attempt stays pending, i.e. not committed.
@@ -290,7 +324,7 @@ export function createRecordEngine(deps: EngineDeps) {
       scope,
       def,
       writing.map((p) => Object.assign(p, { id: String(p.existing?.id ?? p.columns['id']) })),
-      (value) => cipher.blindIndex(value),
+      blindIndex,
     );
 
     const table = def.table;
@@ -305,14 +339,18 @@ export function createRecordEngine(deps: EngineDeps) {
     }
     const updates = writing.filter((p) => p.existing);
     if (updates.length > 0) {
+      // Only the columns the statement sets itself come back: the rest of the row is what was written over
+      // what was stored.
       const written = await updateJsonRows(
         scope.tx,
         table,
         updates.map((p) => ({ ...p.columns, id: p.existing!.id, expectedVersion: p.existing!.version })),
+        ['id', 'version', 'updatedAt'],
       );
       const byId = new Map(written.map((row) => [String(row['id']), row]));
       for (const p of updates) {
-        const row = byId.get(p.existing!.id);
+        const stamp = byId.get(p.existing!.id);
+        const row = stamp && { ...p.existing!, ...p.columns, ...stamp };
         if (!row) {
           results[p.index] = versionConflict(undefined, 'The record changed while it was being written; retry.');
           if (p.identity) p.identity.status = 'refused';
@@ -383,7 +421,7 @@ export function createRecordEngine(deps: EngineDeps) {
       regionCode: row.regionCode,
       op: 'upsert',
       version: row.version,
-      record: row,
+      record: feedSnapshot(def, row),
       movedTo: null,
     });
     scope.recordAudit({

@@ -115,26 +115,41 @@ export async function writeClaims(
   const keyContext: KeyContext = { today: scope.call.today, blindIndex };
   for (const rule of def.unique ?? []) {
     if (!('claim' in rule)) continue;
-    const rewritten = subjects.filter((s) => s.existing).map((s) => s.id);
-    if (rewritten.length > 0) {
-      await scope.tx
-        .delete(recordClaims)
-        .where(and(eq(recordClaims.namespace, rule.claim), inArray(recordClaims.recordId, rewritten)));
-    }
     const claims = subjects
       .map((s) => ({ s, key: rule.key(s.candidate, keyContext) }))
       .filter((c): c is { s: UniqueSubject & { id: string }; key: string } => c.key !== null);
-    if (claims.length === 0) continue;
-    const payload = JSON.stringify(claims.map((c) => ({ key: c.key, record_id: c.s.id })));
+    // A rewritten record that keeps its value keeps its claim row: only changed claims are released
+    // and taken again (a re-sync that changes a phone number rewrites no claim).
+    const rewritten = subjects.filter((s) => s.existing).map((s) => s.id);
+    const kept = new Set<string>();
+    if (rewritten.length > 0) {
+      const held = await scope.tx
+        .select({ key: recordClaims.key, id: recordClaims.recordId })
+        .from(recordClaims)
+        .where(and(eq(recordClaims.namespace, rule.claim), inArray(recordClaims.recordId, rewritten)));
+      const wanted = new Map(claims.map((c) => [c.s.id, c.key]));
+      const released: string[] = [];
+      for (const h of held) {
+        if (wanted.get(h.id) === h.key) kept.add(h.id);
+        else released.push(h.id);
+      }
+      if (released.length > 0) {
+        await scope.tx.delete(recordClaims).where(and(eq(recordClaims.namespace, rule.claim), inArray(recordClaims.recordId, released)));
+        for (const id of released) kept.delete(id);
+      }
+    }
+    const taking = claims.filter((c) => !kept.has(c.s.id));
+    if (taking.length === 0) continue;
     const taken = await queryRows<{ key: string }>(
       scope.tx,
       sql`insert into ${recordClaims} (namespace, key, collection, record_id)
-          select ${rule.claim}, x.key, ${def.name}, x.record_id from jsonb_to_recordset(${payload}::jsonb) as x(key text, record_id uuid)
+          select ${rule.claim}, x.key, ${def.name}, x.record_id
+            from unnest(${sql.param(taking.map((c) => c.key))}::text[], ${sql.param(taking.map((c) => c.s.id))}::uuid[]) as x(key, record_id)
           on conflict do nothing returning key`,
     );
-    if (taken.length === claims.length) continue;
-    if (claims.length > 1) throw new ConcurrentClaimError(rule.claim);
-    throw ruleViolation(rule.path, rule.message(undefined, claims[0]!.s.candidate));
+    if (taken.length === taking.length) continue;
+    if (taking.length > 1) throw new ConcurrentClaimError(rule.claim);
+    throw ruleViolation(rule.path, rule.message(undefined, taking[0]!.s.candidate));
   }
 }
 

@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
-import type { Database, Db } from '../db/client.js';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Database, type Db } from '../db/client.js';
 import { insertJsonRows } from '../db/bulk-insert.js';
 import { auditLog, changeSequence, changes } from '../db/schema/index.js';
 import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
@@ -147,36 +147,61 @@ class Scope implements WriteScope {
     }
   }
 
+  /**
+   * Writes the transaction's audit rows and feed entries with one statement, just before COMMIT: each
+   * column goes as one typed array (no per-row JSON to build and take apart), the caller's fields as
+   * scalars, and the snapshots as one JSON array. Taking the counter row's lock in this last statement and
+   * holding it to COMMIT makes sequence numbers visible in commit order: a reader that has seen seq N can
+   * never later find a committed row below N.
+   */
   async flush() {
-    const { tx, call } = this;
-    if (this.audits.length > 0) {
-      await insertJsonRows(
-        tx,
-        auditLog,
-        this.audits.map((a) => ({
-          ...a,
-          sub: call.principal.sub,
-          clientId: call.principal.clientId ?? null,
-          callerRegion: call.principal.region,
-          requestId: call.requestId,
-        })),
-      );
+    const { tx, call, audits, changes: pending } = this;
+    if (audits.length === 0 && pending.length === 0) return;
+    const auditPart =
+      audits.length === 0
+        ? sql``
+        : sql`with audit as (
+            insert into ${auditLog} (sub, client_id, caller_region, request_id, collection, record_id, region_code, op, version, moved_from)
+            select ${call.principal.sub}, ${call.principal.clientId ?? null}, ${call.principal.region}, ${call.requestId}, a.*
+              from unnest(
+                ${sql.param(audits.map((a) => a.collection))}::text[],
+                ${sql.param(audits.map((a) => a.recordId))}::uuid[],
+                ${sql.param(audits.map((a) => a.regionCode))}::text[],
+                ${sql.param(audits.map((a) => a.op))}::text[],
+                ${sql.param(audits.map((a) => a.version))}::int[],
+                ${sql.param(audits.map((a) => a.movedFrom))}::text[]
+              ) as a
+          )`;
+    if (pending.length === 0) {
+      await tx.execute(sql`${auditPart} select 1`);
+      return;
     }
-    if (this.changes.length === 0) return;
-    // Taking the counter row's lock last and holding it to COMMIT makes sequence numbers visible in
-    // commit order: a reader that has seen seq N can never later find a committed row below N.
-    const [counter] = await tx
-      .update(changeSequence)
-      .set({ lastSeq: sql`${changeSequence.lastSeq} + ${this.changes.length}` })
-      .where(eq(changeSequence.id, 1))
-      .returning({ lastSeq: changeSequence.lastSeq });
-    if (!counter) throw new Error('change_sequence row is missing: run the migrations');
-    const first = counter.lastSeq - this.changes.length + 1;
-    await insertJsonRows(
+    const n = pending.length;
+    const rows = await queryRows<{ last_seq: string | number }>(
       tx,
-      changes,
-      this.changes.map((c, i) => ({ ...c, seq: first + i })),
+      sql`${auditPart}${audits.length === 0 ? sql`with` : sql`,`} counter as (
+            update ${changeSequence} set last_seq = last_seq + ${n} where id = 1 returning last_seq
+          ),
+          inserted as (
+            insert into ${changes} (seq, collection, record_id, external_id, region_code, op, version, moved_to, record)
+            select counter.last_seq - ${n} + c.ord, c.collection, c.record_id, c.external_id, c.region_code, c.op, c.version, c.moved_to,
+                   nullif(s.record, 'null'::jsonb)
+              from counter,
+                   unnest(
+                     ${sql.param(pending.map((c) => c.collection))}::text[],
+                     ${sql.param(pending.map((c) => c.recordId))}::uuid[],
+                     ${sql.param(pending.map((c) => c.externalId))}::text[],
+                     ${sql.param(pending.map((c) => c.regionCode))}::text[],
+                     ${sql.param(pending.map((c) => c.op))}::text[],
+                     ${sql.param(pending.map((c) => c.version))}::int[],
+                     ${sql.param(pending.map((c) => c.movedTo))}::text[]
+                   ) with ordinality as c(collection, record_id, external_id, region_code, op, version, moved_to, ord)
+                   join jsonb_array_elements(${JSON.stringify(pending.map((c) => c.record))}::jsonb) with ordinality as s(record, ord)
+                     using (ord)
+          )
+          select last_seq from counter`,
     );
+    if (rows.length === 0) throw new Error('change_sequence row is missing: run the migrations');
   }
 }
 

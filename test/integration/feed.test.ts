@@ -18,8 +18,10 @@ import {
   problemOf,
   readFeedPage,
   type ChangeJson,
+  type Headers,
   type RecordJson,
 } from '../support/fixtures.js';
+import { anOfficer, anOrgUnit, put } from '../support/people-fixtures.js';
 
 const ctx = useTestApp();
 
@@ -332,3 +334,84 @@ describe('region scope of the feed', () => {
   });
 });
 
+
+describe('what an entry carries', () => {
+  it('an officer’s entries render each version as a read right after it did, masked or in full per scope', async () => {
+    const r = '410611';
+    const masked = await bearer({ region: r, scope: 'records:read records:write' });
+    const full = await bearer({ region: r });
+    const unit = await put(ctx.app, 'org-units', r, 'LEAN-OU', anOrgUnit());
+    const body = anOfficer({ orgUnitExternalId: 'LEAN-OU', phone: '13800001111', position: null });
+    const heads = { masked: await feedHead(ctx.app, masked), full: await feedHead(ctx.app, full) };
+    // A read also embeds the credential summary, computed at read time: not part of the stored record.
+    const read = async (headers: Headers, id: string) => {
+      const { summary, ...record } = (await ctx.app.inject({ method: 'GET', url: `/v1/officers/${id}`, headers })).json<RecordJson>();
+      expect(summary).toBeDefined();
+      return record as RecordJson;
+    };
+    const asOf: { masked: RecordJson[]; full: RecordJson[] } = { masked: [], full: [] };
+    const remember = async (id: string) => {
+      asOf.masked.push(await read(masked, id));
+      asOf.full.push(await read(full, id));
+    };
+    const officer = await put(ctx.app, 'officers', r, 'LEAN-1', body);
+    await remember(officer.id);
+    await put(ctx.app, 'officers', r, 'LEAN-1', { ...body, phone: '13900002222', position: '科员' });
+    await remember(officer.id);
+    await put(ctx.app, 'officers', r, 'LEAN-1', { ...body, phone: null, position: '科长', orgUnitExternalId: null, orgUnitId: unit.id });
+    await remember(officer.id);
+
+    for (const who of ['masked', 'full'] as const) {
+      const headers = who === 'masked' ? masked : full;
+      const { items } = await drainFeed(ctx.app, headers, { after: heads[who], collections: 'officers' });
+      expect(items.map((i) => i.version), who).toEqual([1, 2, 3]);
+      // Also after the record moved on: each entry shows its own version.
+      expect(
+        items.map((i) => i.record),
+        who,
+      ).toEqual(asOf[who]);
+    }
+    expect(asOf.masked[0]).toMatchObject({ phone: '138****1111', orgUnitExternalId: 'LEAN-OU' });
+    expect(asOf.full[1]).toMatchObject({ phone: '13900002222', position: '科员' });
+    expect(asOf.full[2]).toMatchObject({ phone: null, orgUnitId: unit.id });
+  });
+});
+
+describe('pages of city and province readers', () => {
+  it('are full across long stretches of other regions’ entries, and miss nothing', async () => {
+    const writer = await bearer({ region: '410000' });
+    const city = await bearer({ region: '410800' });
+    const district = await bearer({ region: '410802' });
+    const province = await bearer({ region: '410000' });
+    const heads = { city: await feedHead(ctx.app, city), district: await feedHead(ctx.app, district), province: await feedHead(ctx.app, province) };
+    const others = async (from: number, count: number) => {
+      const operations = Array.from({ length: count }, (_, i) => ({
+        op: 'upsert',
+        collection: 'org-units',
+        regionCode: '410901',
+        externalId: `WIN-${from + i}`,
+        data: anOrgUnit({ level: 'street' }),
+      }));
+      const res = await ctx.app.inject({ method: 'POST', url: '/v1/batch', headers: writer, payload: { operations } });
+      expect(res.statusCode).toBe(200);
+    };
+    const a = await givenOrgUnit(ctx.app, writer, '410801', 'WIN-A');
+    await others(0, 700);
+    const b = await givenOrgUnit(ctx.app, writer, '410802', 'WIN-B');
+    await others(700, 700);
+    const c = await givenOrgUnit(ctx.app, writer, '410800', 'WIN-C');
+
+    const first = await readFeedPage(ctx.app, city, { after: heads.city, limit: 2 });
+    expect(first.items.map((i) => i.id)).toEqual([a.id, b.id]);
+    const second = await readFeedPage(ctx.app, city, { after: first.nextCursor, limit: 2 });
+    expect(second.items.map((i) => i.id)).toEqual([c.id]);
+    const third = await readFeedPage(ctx.app, city, { after: second.nextCursor, limit: 2 });
+    expect(third).toEqual({ items: [], nextCursor: second.nextCursor });
+
+    expect((await drainFeed(ctx.app, district, { after: heads.district })).items.map((i) => i.id)).toEqual([b.id]);
+    const all = await drainFeed(ctx.app, province, { after: heads.province, limit: 1000 });
+    expect(all.items).toHaveLength(1403);
+    expect(all.items.map((i) => i.seq)).toEqual([...all.items.map((i) => i.seq)].sort((x, y) => x - y));
+    expect([all.items[0]?.id, all.items[701]?.id, all.items[1402]?.id]).toEqual([a.id, b.id, c.id]);
+  });
+});
