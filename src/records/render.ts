@@ -18,7 +18,11 @@ export function maskedValue(kind: PiiKind, plain: string): string {
  */
 export const refRegionKey = (ref: RefSpec) => `${ref.field}RegionCode`;
 
+/** The form `toISOString` writes; a snapshot's times are already in it (they went through JSON as Dates). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function instant(value: unknown): string {
+  if (typeof value === 'string' && ISO_INSTANT.test(value)) return value;
   return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }
 
