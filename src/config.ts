@@ -33,7 +33,7 @@ export const ConfigSchema = z
     // Admission control (src/http/admission.ts); see docs/decisions.md "Load without collapse".
     /** Cost units of work in flight at once, at most (a read by id is 1, a page 1 per 100 records, twice with pii:read); 2 × DB_POOL_MAX when unset. */
     ADMISSION_CAPACITY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
-    /** Requests that may wait for capacity, per class (read, list, feed, write); DB_POOL_MAX when unset. */
+    /** Requests that may wait for capacity, per class (read, list, feed, write); 2 × DB_POOL_MAX when unset. */
     ADMISSION_QUEUE_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(100_000).optional()),
     /** How long a request may wait for capacity before it is answered 503 `overloaded`. */
     ADMISSION_QUEUE_TIMEOUT_MS: z.preprocess(

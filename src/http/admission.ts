@@ -49,7 +49,7 @@ type AdmissionConfig = Pick<
 export function admissionLimits(config: AdmissionConfig): AdmissionLimits {
   return {
     capacity: config.ADMISSION_CAPACITY ?? 2 * config.DB_POOL_MAX,
-    queueMax: config.ADMISSION_QUEUE_MAX ?? config.DB_POOL_MAX,
+    queueMax: config.ADMISSION_QUEUE_MAX ?? 2 * config.DB_POOL_MAX,
     queueTimeoutMs: config.ADMISSION_QUEUE_TIMEOUT_MS,
     retryAfterSeconds: 1,
     targetMs: config.ADMISSION_TARGET_MS,
@@ -113,8 +113,17 @@ export class AdmissionGate {
     return this.queues.get(klass)!.length >= this.limits.queueMax && !this.fits(klass, 1);
   }
 
-  private fits(klass: AdmissionClass, cost: number): boolean {
-    // Alone, anything runs: the capacity may have shrunk below a large page's cost.
+  /**
+   * What a request counts for right now: its cost, but at most half the capacity in force, so that a large
+   * page can run beside other work after the capacity shrank (it still takes the room of several small ones).
+   */
+  private counted(cost: number): number {
+    return Math.min(cost, Math.max(1, Math.floor(Math.floor(this.limit) / 2)));
+  }
+
+  private fits(klass: AdmissionClass, requested: number): boolean {
+    const cost = this.counted(requested);
+    // Alone, anything runs.
     if (this.used === 0) return true;
     if (this.used + cost > Math.floor(this.limit)) return false;
     const mine = this.usedBy.get(klass)!;
@@ -127,7 +136,8 @@ export class AdmissionGate {
     return true;
   }
 
-  private take(klass: AdmissionClass, cost: number): () => void {
+  private take(klass: AdmissionClass, requested: number): () => void {
+    const cost = this.counted(requested);
     this.used += cost;
     this.usedBy.set(klass, this.usedBy.get(klass)! + cost);
     const started = this.now();
