@@ -54,6 +54,7 @@ async function main() {
   const database = openPostgres({
     connectionString: config.DATABASE_URL,
     max: config.DB_POOL_MAX,
+    queueMax: config.DB_POOL_QUEUE_MAX,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
   });
   const app = await buildApp({ config, database });

@@ -3491,7 +3491,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout, retry); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout, retry); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -3579,7 +3579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unreachable or not migrated (service_unavailable) */
+            /** @description Database unreachable or not migrated (service_unavailable); or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -3682,7 +3682,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout, retry); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout, retry); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -3833,7 +3833,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4043,7 +4043,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4213,7 +4213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4458,7 +4458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4641,7 +4641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -4884,7 +4884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5056,7 +5056,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5303,7 +5303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5488,7 +5488,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5643,7 +5643,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -5861,7 +5861,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6031,7 +6031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6285,7 +6285,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6468,7 +6468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6711,7 +6711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -6883,7 +6883,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7139,7 +7139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7324,7 +7324,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7470,7 +7470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7695,7 +7695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -7856,7 +7856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8074,7 +8074,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8244,7 +8244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8497,7 +8497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8680,7 +8680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -8923,7 +8923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9095,7 +9095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9350,7 +9350,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9535,7 +9535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9676,7 +9676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9817,7 +9817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -9958,7 +9958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10099,7 +10099,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10242,7 +10242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10383,7 +10383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10524,7 +10524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10665,7 +10665,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -10820,7 +10820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11033,7 +11033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11203,7 +11203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11451,7 +11451,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11634,7 +11634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -11877,7 +11877,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12049,7 +12049,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12299,7 +12299,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12484,7 +12484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12637,7 +12637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -12848,7 +12848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13001,7 +13001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13211,7 +13211,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13381,7 +13381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13626,7 +13626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -13809,7 +13809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14052,7 +14052,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14224,7 +14224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14471,7 +14471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14656,7 +14656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14826,7 +14826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15072,7 +15072,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15255,7 +15255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15498,7 +15498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15670,7 +15670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -15918,7 +15918,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16103,7 +16103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16260,7 +16260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16481,7 +16481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16651,7 +16651,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -16908,7 +16908,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17091,7 +17091,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17335,7 +17335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17507,7 +17507,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17766,7 +17766,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -17951,7 +17951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18100,7 +18100,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18310,7 +18310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18480,7 +18480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18724,7 +18724,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -18907,7 +18907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19150,7 +19150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19322,7 +19322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19568,7 +19568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19753,7 +19753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -19902,7 +19902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20112,7 +20112,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20282,7 +20282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20528,7 +20528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20711,7 +20711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -20954,7 +20954,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21126,7 +21126,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21374,7 +21374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21559,7 +21559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21699,7 +21699,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21841,7 +21841,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -21992,7 +21992,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22207,7 +22207,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22377,7 +22377,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22627,7 +22627,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -22810,7 +22810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23053,7 +23053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23225,7 +23225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23477,7 +23477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -23662,7 +23662,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds */
+            /** @description Database unavailable or too slow (service_unavailable, query_timeout); retry after Retry-After seconds; or the service is at capacity (overloaded), answered at once */
             503: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

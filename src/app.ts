@@ -4,6 +4,7 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
 import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
 import { problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
@@ -84,6 +85,9 @@ export async function buildApp(options: BuildAppOptions) {
     clientErrorHandler: problemClientErrorHandler,
     ...options.http,
   }).withTypeProvider<ZodTypeProvider>();
+  // One gate for the whole process: how much database work may run at once (docs/decisions.md, "Load without collapse").
+  const gate = new AdmissionGate(admissionLimits(config));
+  refuseEarlyOn(app.server, earlyRefusal(gate));
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
@@ -94,6 +98,8 @@ export async function buildApp(options: BuildAppOptions) {
   });
 
   await app.register(problemPlugin);
+  // Before the routes (it gates their handlers) and before auth (a full queue refuses before a token is verified).
+  await app.register(admissionPlugin, { gate });
   // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.
   await app.register(hostileInputPlugin);
   // Per process: with N replicas a client may spend N budgets (docs/decisions.md).

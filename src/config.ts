@@ -28,6 +28,23 @@ export const ConfigSchema = z
     PGLITE_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data/pglite')),
     DB_POOL_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)),
     DB_STATEMENT_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).default(30_000)),
+    /** Requests that may wait for a pool connection before the next is refused with 503 `overloaded`; 4 × DB_POOL_MAX when unset. */
+    DB_POOL_QUEUE_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(100_000).optional()),
+    // Admission control (src/http/admission.ts); see docs/decisions.md "Load without collapse".
+    /** Cost units of work in flight at once, at most (a read by id is 1, a page 1 per 100 records, twice with pii:read); 2 × DB_POOL_MAX when unset. */
+    ADMISSION_CAPACITY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).optional()),
+    /** Requests that may wait for capacity, per class (read, list, feed, write); 2 × DB_POOL_MAX when unset. */
+    ADMISSION_QUEUE_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(100_000).optional()),
+    /** How long a request may wait for capacity before it is answered 503 `overloaded`. */
+    ADMISSION_QUEUE_TIMEOUT_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(250),
+    ),
+    /** Admitted work slower than this shrinks the capacity until it is in time again; 0 keeps it fixed. */
+    ADMISSION_TARGET_MS: z.preprocess(
+      emptyAsUndefined,
+      z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(0).max(60_000).default(500),
+    ),
     JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
     JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
     JWT_PUBLIC_KEY_FILE: optionalString,

@@ -22,6 +22,7 @@ export async function openRuntime(config: Config, logger?: FastifyBaseLogger): P
     const database = openPostgres({
       connectionString: config.DATABASE_URL,
       max: config.DB_POOL_MAX,
+      queueMax: config.DB_POOL_QUEUE_MAX,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
       ...(logger ? { logger } : {}),
     });

@@ -6,7 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
-import { isConnectionError, serviceUnavailable } from '../errors.js';
+import { AppError, isConnectionError, serviceUnavailable } from '../errors.js';
 
 /** What every data-access function takes: the pool-level database or an open transaction. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -32,6 +32,8 @@ export interface Database {
 export interface PostgresOptions {
   connectionString: string;
   max?: number;
+  /** Requests that may wait for a connection; past it the next is refused at once (4 × max when unset). */
+  queueMax?: number | undefined;
   statementTimeoutMs?: number;
   logger?: FastifyBaseLogger;
 }
@@ -55,6 +57,7 @@ export function openPostgres(options: PostgresOptions): Database {
     lock_timeout: 10_000,
     application_name: 'officer-registry',
   });
+  boundQueue(pool, options.queueMax ?? 4 * (options.max ?? 10));
   // An idle client losing its server (restart, failover) emits here; without a listener it would crash the process.
   pool.on('error', (err) => {
     options.logger?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost');
@@ -70,7 +73,7 @@ export function openPostgres(options: PostgresOptions): Database {
       try {
         client = await pool.connect();
       } catch (err) {
-        throw serviceUnavailable(undefined, err);
+        throw err instanceof AppError ? err : serviceUnavailable(undefined, err);
       }
       let broken: Error | undefined;
       // While checked out, a client has no pool listener: if its backend dies between two statements
@@ -109,6 +112,33 @@ export function openPostgres(options: PostgresOptions): Database {
       await pool.end();
     },
   };
+}
+
+/** The refusal of a connection when the pool's queue is full (the same problem as the admission gate's). */
+export const poolQueueFull = () =>
+  new AppError(503, 'overloaded', 'Overloaded', {
+    detail: 'Every database connection is busy and the queue for one is full; retry after the Retry-After seconds.',
+    headers: { 'retry-after': '1' },
+  });
+
+/**
+ * `pg.Pool` queues requests for a connection without limit, and a long queue is where seconds go under load:
+ * past `queueMax` waiting, a request for a connection is refused at once with 503 `overloaded` instead.
+ * `pool.query` takes its connection through `connect` too, so both are bounded.
+ */
+function boundQueue(pool: pg.Pool, queueMax: number): void {
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: () => void) => void) => unknown;
+  const bounded = (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: () => void) => void) => {
+    const busy = pool.idleCount === 0 && pool.totalCount >= pool.options.max && pool.waitingCount >= queueMax;
+    if (!busy) return connect(cb);
+    const err = poolQueueFull();
+    if (cb) {
+      process.nextTick(cb, err);
+      return undefined;
+    }
+    return Promise.reject(err);
+  };
+  (pool as unknown as { connect: typeof bounded }).connect = bounded;
 }
 
 export interface PgliteOptions {

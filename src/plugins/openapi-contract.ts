@@ -145,6 +145,11 @@ export function completeContract(document: OpenApiDocument, collections: readonl
       if (!METHODS.has(method)) continue;
       const responses = operation.responses;
       for (const [status, make] of Object.entries(ALWAYS)) responses[status] ??= make();
+      // Any route may be refused at capacity (src/http/admission.ts, the pool's queue): say so on every 503.
+      const unavailable = responses['503'];
+      if (unavailable && typeof unavailable['description'] === 'string' && !unavailable['description'].includes('overloaded')) {
+        unavailable['description'] += '; or the service is at capacity (overloaded), answered at once';
+      }
       if (operation.requestBody) for (const [status, make] of Object.entries(WITH_BODY)) responses[status] ??= make();
 
       for (const [status, response] of Object.entries(responses)) {

@@ -42,6 +42,9 @@ function fromValidation(error: FastifyError): AppError {
 /** Maps anything thrown in a request to an AppError: ours, Fastify's, the database's, or an unexpected one. */
 export function toAppError(error: unknown, route?: { bodyLimit?: number | undefined }): AppError {
   if (error instanceof AppError) return error;
+  // Ours, wrapped by the query builder (a pool refusing a connection under load answers through drizzle).
+  const wrapped = appErrorCause(error);
+  if (wrapped) return wrapped;
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError) || Array.isArray(fastifyError.validation)) return fromValidation(fastifyError);
   switch (fastifyError.code) {
@@ -76,6 +79,15 @@ export function toAppError(error: unknown, route?: { bodyLimit?: number | undefi
     detail: 'An unexpected error occurred; it has been logged with the request id.',
     cause: error,
   });
+}
+
+function appErrorCause(error: unknown): AppError | undefined {
+  let current: unknown = error;
+  for (let i = 0; i < 5 && typeof current === 'object' && current !== null && 'cause' in current; i++) {
+    current = current.cause;
+    if (current instanceof AppError) return current;
+  }
+  return undefined;
 }
 
 export async function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError) {

@@ -19,6 +19,10 @@ export const testConfig: Config = loadConfig({
   RATE_LIMIT_MAX: '1000000',
   // Suites create thousands of people under one client; the identity-probe tests lower it.
   IDENTITY_NEW_BUDGET_PER_HOUR: '1000000',
+  // Suites fire bursts of concurrent requests on a busy machine: a fixed capacity and a long wait, so none is
+  // refused as overload; the admission tests set their own limits.
+  ADMISSION_TARGET_MS: '0',
+  ADMISSION_QUEUE_TIMEOUT_MS: '30000',
 });
 
 export const ALL_SCOPES = 'records:read records:write pii:read stats:read audit:read';

@@ -1,0 +1,189 @@
+/**
+ * Load without collapse (docs/decisions.md): past the admission capacity a request is answered at once with
+ * 503 `overloaded`, Retry-After and a problem body, instead of queueing for seconds; requests within it are
+ * served; health and readiness answer whatever the load; and a slot is given back however its request ends —
+ * an answer, an error, a client that went away — so after a burst everything is served again.
+ *
+ * Deterministic: tiny limits (fixed, not adapted to timing) and requests held open by a test route that waits
+ * for the test to let it go. No timing is asserted.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import type { Database } from '../../src/db/client.js';
+import { bearer, openTestDatabase, testConfig } from '../support/context.js';
+import { givenOrgUnit, problemOf } from '../support/fixtures.js';
+
+const REGION = '410187';
+
+/** A latch the held routes wait on; `open` lets every waiting request go on, `fail` makes them throw. */
+function latch() {
+  let open!: () => void;
+  let fail!: (err: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  promise.catch(() => undefined);
+  return { promise, open, fail };
+}
+
+let database: Database;
+let drop: () => Promise<void>;
+const apps: App[] = [];
+let hold = latch();
+
+/** An app on the shared database with its own admission limits and a gated test route that waits on the latch. */
+async function appWith(overrides: Partial<Config>): Promise<App> {
+  const app = await buildApp({ config: { ...testConfig, ADMISSION_TARGET_MS: 0, ...overrides }, database });
+  // `/v1/held` is gated like a collection list (class `list`, one unit without pii:read).
+  app.get('/v1/held', { config: { scope: 'records:read' } }, async () => {
+    await hold.promise;
+    return { held: false };
+  });
+  await app.ready();
+  apps.push(app);
+  return app;
+}
+
+beforeAll(async () => {
+  const opened = await openTestDatabase();
+  database = opened.database;
+  drop = opened.drop;
+});
+
+afterAll(async () => {
+  hold.open();
+  for (const app of apps) await app.close();
+  await drop?.();
+});
+
+const reader = () => bearer({ region: REGION, scope: 'records:read' });
+
+/** Waits (by polling the gate, not the clock) until the app's gate shows what the test set up. */
+async function until(app: App, condition: (stats: ReturnType<App['admission']['stats']>) => boolean) {
+  for (let i = 0; i < 2000 && !condition(app.admission.stats()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition(app.admission.stats()), JSON.stringify(app.admission.stats())).toBe(true);
+}
+
+function expectOverloaded(res: LightMyRequestResponse) {
+  expect(res.statusCode, res.body).toBe(503);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.headers['retry-after']).toBe('1');
+  expect(problemOf(res)).toMatchObject({ status: 503, code: 'overloaded', title: 'Overloaded', requestId: res.headers['x-request-id'] });
+}
+
+const list = `/v1/officers?regionCode=${REGION}&limit=50`;
+
+describe('admission control', () => {
+  let app: App;
+  beforeAll(async () => {
+    // Two units at once, one request waiting per class, and a wait long enough never to end during a test.
+    app = await appWith({ ADMISSION_CAPACITY: 2, ADMISSION_QUEUE_MAX: 1, ADMISSION_QUEUE_TIMEOUT_MS: 60_000 });
+    await givenOrgUnit(app, await bearer({ region: REGION }), REGION, 'ADM-1');
+  });
+
+  it('serves requests within the limit', async () => {
+    const headers = await reader();
+    for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: list, headers })).statusCode).toBe(200);
+    expect(app.admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+
+  it('past the limit answers 503 overloaded with Retry-After at once, while health and readiness still answer', async () => {
+    const headers = await reader();
+    hold = latch();
+    const running = [app.inject({ method: 'GET', url: '/v1/held', headers }), app.inject({ method: 'GET', url: '/v1/held', headers })];
+    await until(app, (s) => s.inFlight === 2);
+    const queued = app.inject({ method: 'GET', url: '/v1/held', headers });
+    await until(app, (s) => s.waiting === 1);
+
+    // Both held requests still run and one waits: these are refused without waiting for any of them.
+    expectOverloaded(await app.inject({ method: 'GET', url: '/v1/held', headers }));
+    expectOverloaded(await app.inject({ method: 'GET', url: list, headers }));
+    // Refused before the token is even looked at.
+    expectOverloaded(await app.inject({ method: 'GET', url: list }));
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect(app.admission.stats()).toMatchObject({ inFlight: 2, waiting: 1 });
+
+    hold.open();
+    for (const res of await Promise.all([...running, queued])) expect(res.statusCode).toBe(200);
+    expect(app.admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
+    expect((await app.inject({ method: 'GET', url: list, headers })).statusCode).toBe(200);
+  });
+
+  it('gives the slot back when the work fails', async () => {
+    const headers = await reader();
+    hold = latch();
+    const failing = [app.inject({ method: 'GET', url: '/v1/held', headers }), app.inject({ method: 'GET', url: '/v1/held', headers })];
+    await until(app, (s) => s.inFlight === 2);
+    hold.fail(new Error('boom'));
+    for (const res of await Promise.all(failing)) expect(res.statusCode).toBe(500);
+    // A handler's own refusal (404) too.
+    const missing = await app.inject({ method: 'GET', url: '/v1/officers/00000000-0000-4000-8000-000000000000', headers });
+    expect(missing.statusCode).toBe(404);
+    expect(app.admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
+    expect((await app.inject({ method: 'GET', url: list, headers })).statusCode).toBe(200);
+  });
+
+  it('gives the slot back when the client goes away, waiting or running, and serves everything after a burst', async () => {
+    const { authorization } = await reader();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const send = (path: string) => {
+      const req = http.get({ host: '127.0.0.1', port, path, headers: { authorization } });
+      const done = new Promise<number>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(0));
+      });
+      return { req, done };
+    };
+
+    hold = latch();
+    const running = [send('/v1/held'), send('/v1/held')];
+    await until(app, (s) => s.inFlight === 2);
+    const waiting = send('/v1/held');
+    await until(app, (s) => s.waiting === 1);
+    // The waiting client leaves: its place in the queue is freed at once.
+    waiting.req.destroy();
+    await until(app, (s) => s.waiting === 0);
+    // A running client leaves: its work still holds the slot until it ends, then gives it back.
+    running[0]!.req.destroy();
+    expect(app.admission.stats().inFlight).toBe(2);
+
+    // A burst on top: two run, one waits, the other seven are refused while nothing has ended.
+    const statuses: number[] = [];
+    const burst = Array.from({ length: 8 }, () => send('/v1/held'));
+    for (const b of burst) void b.done.then((status) => statuses.push(status));
+    for (let i = 0; i < 1000 && statuses.length < 7; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(statuses).toEqual(Array(7).fill(503));
+    expect(app.admission.stats()).toMatchObject({ inFlight: 2, waiting: 1 });
+
+    hold.open();
+    await Promise.all([...running, waiting, ...burst].map((r) => r.done));
+    await until(app, (s) => s.inFlight === 0 && s.waiting === 0);
+    for (let i = 0; i < 5; i++) expect(await send(list).done).toBe(200);
+    expect(app.admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+});
+
+describe('admission deadline', () => {
+  it('refuses a request that waited its deadline out, and serves once capacity frees', async () => {
+    const app = await appWith({ ADMISSION_CAPACITY: 1, ADMISSION_QUEUE_MAX: 5, ADMISSION_QUEUE_TIMEOUT_MS: 20 });
+    const headers = await reader();
+    hold = latch();
+    const running = app.inject({ method: 'GET', url: '/v1/held', headers });
+    await until(app, (s) => s.inFlight === 1);
+    expectOverloaded(await app.inject({ method: 'GET', url: '/v1/held', headers }));
+    expect(app.admission.stats()).toMatchObject({ inFlight: 1, waiting: 0 });
+    hold.open();
+    expect((await running).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/v1/held', headers })).statusCode).toBe(200);
+  });
+});
