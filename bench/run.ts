@@ -226,6 +226,9 @@ async function bench(cleanup: Cleanup) {
   const write = runs('write') ? await writeScenario(pool, appServer, authorization, cipher) : undefined;
   const postStatuses = write ? await postStatusScenario(pool, appServer, authorization, write.create.median.apiRecordsPerSecond) : undefined;
   const read = runs('read') ? await readScenario(pool, appServer, baselineServer, authorization) : undefined;
+  // Planner statistics as autoanalyze would keep them (see analyze()): the feed and load scenarios read the
+  // officers' summaries and the feed, whose plans need them as much as the read scenario's do.
+  if (runs('feed') || runs('load')) await analyze(pool);
   const feed = runs('feed')
     ? await feedScenario({
         appServer,

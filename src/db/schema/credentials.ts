@@ -22,6 +22,9 @@ export const credentials = pgTable(
     uniqueIndex('credentials_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
     index('credentials_region_idx').on(t.regionCode, t.id),
     index('credentials_officer_idx').on(t.officerId, t.kind),
+    // An officer's live credentials (the summary read with every officer): partial like the query, so the
+    // planner takes it even before statistics exist (a unique partial index looked cheaper without them).
+    index('credentials_live_officer_idx').on(t.officerId).where(sql`${t.deletedAt} is null`),
     // A credential number is issued once; a deleted record frees it (the rule reports it first, clearly).
     uniqueIndex('credentials_number_key').on(t.credentialNumber).where(sql`${t.deletedAt} is null`),
     index('credentials_expires_on_idx').on(t.expiresOn),

@@ -1,0 +1,1 @@
+CREATE INDEX "credentials_live_officer_idx" ON "credentials" USING btree ("officer_id") WHERE "credentials"."deleted_at" is null;
