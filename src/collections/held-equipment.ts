@@ -1,4 +1,4 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { equipment, equipmentAllocations } from '../db/schema/index.js';
@@ -24,7 +24,9 @@ export type HeldEquipmentItem = z.infer<typeof HeldEquipment>;
 /**
  * The open allocations of the holder in the current row of `holderId`'s table, with their items, as a JSON
  * array (a `computed` source: read in the same statement as the holder). Allocations and items outside the
- * caller's regions are left out (DESIGN §5: nothing of them in embedded summaries).
+ * caller's regions are left out (DESIGN §5: nothing of them in embedded summaries). The item is read by
+ * its key in a lateral subquery: as a plain join, a generic plan scanned the region's items for each
+ * allocation (the region range looked as selective as the key).
  */
 export function heldEquipmentSource(holderType: 'officer' | 'assistant', holderId: PgColumn, { lo, hi }: SourceParams): SQL {
   const a = (col: PgColumn) => aliased('a', col);
@@ -35,7 +37,8 @@ export function heldEquipmentSource(holderType: 'officer' | 'assistant', holderI
       'allocationId', ${a(A.id)}, 'equipmentId', ${e(E.id)}, 'category', ${e(E.category)}, 'model', ${e(E.model)},
       'serialNumber', ${e(E.serialNumber)}, 'allocatedOn', ${a(A.allocatedOn)})
       order by ${e(E.category)}, ${a(A.allocatedOn)}, ${a(A.id)}), '[]'::json)
-    from ${fromAs(A, 'a')} join ${fromAs(E, 'e')} on ${e(E.id)} = ${a(A.equipmentId)}
+    from ${fromAs(A, 'a')}
+      cross join lateral (select * from ${sql.identifier(getTableName(E))} as i where i.id = ${a(A.equipmentId)} limit 1) as e
     where ${a(A.holderId)} = ${qualified(holderId)} and ${a(A.holderType)} = ${holderType} and ${a(A.returnedOn)} is null
       and ${a(A.deletedAt)} is null and ${e(E.deletedAt)} is null
       and ${a(A.regionCode)} between ${lo} and ${hi} and ${e(E.regionCode)} between ${lo} and ${hi})`;

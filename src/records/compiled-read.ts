@@ -14,7 +14,7 @@ import { qualified, readSelectionOf, type Registry } from './store.js';
  * filters), so PostgreSQL plans it once too. PostgreSQL only: on PGlite lists use the query builder.
  */
 interface CompiledSelection {
-  /** `select … from "table"` split at its parameters: parts.length === slots.length + 1. */
+  /** `select … from ` split at its parameters: parts.length === slots.length + 1. */
   parts: string[];
   slots: Slot[];
   /** Table columns by result key, to map driver values as the query builder would. */
@@ -40,7 +40,7 @@ function compileSelection(def: CollectionDefinition, registry: Registry): Compil
     }
     return sql`${(field as SQL.Aliased).sql} as ${sql.identifier(key)}`;
   });
-  const query = dialect.sqlToQuery(sql`select ${sql.join(fields, sql`, `)} from ${sql.identifier(getTableName(def.table))}`);
+  const query = dialect.sqlToQuery(sql`select ${sql.join(fields, sql`, `)} from `);
   const parts = query.sql.split(/\$\d+\b/);
   if (parts.length !== query.params.length + 1) throw new Error(`cannot compile the selection of ${def.name}`);
   const slots = query.params.map((p): Slot => {
@@ -76,7 +76,11 @@ export async function compiledList(pool: pg.Pool, def: CollectionDefinition, reg
     if (slot) chunks.push(sql`${'placeholder' in slot ? values[slot.placeholder] : slot.value}`);
   });
   const where = query.where ? sql` where ${query.where}` : sql``;
-  const statement = dialect.sqlToQuery(sql`${sql.join(chunks)}${where} order by ${qualified(def.table.id)} limit ${query.limit}`);
+  // The page is chosen first, and the selection's subqueries run for its rows only: with the filter, the order
+  // and the limit in one query, a generic plan evaluated them for every matching row before the limit.
+  const table = sql.identifier(getTableName(def.table));
+  const page = sql`(select * from ${table}${where} order by ${qualified(def.table.id)} limit ${query.limit}) as ${table}`;
+  const statement = dialect.sqlToQuery(sql`${sql.join(chunks)}${page} order by ${qualified(def.table.id)}`);
   const name = `list_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
   const raw = (await pool.query({ name, text: statement.sql, values: statement.params })).rows as Record<string, unknown>[];
   const columns = [...selection.columns];
