@@ -1,9 +1,14 @@
 // Child process of `npm run bench`: the real app (buildApp on openPostgres) on 127.0.0.1, a random port.
 // Configured by the parent through the environment; prints one JSON line `{"port":…}` when listening.
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { openPostgres } from '../src/db/client.js';
+
+// The app as deployed: the compiled build (`npm run build`, which the bench runs first), not the sources
+// through tsx — the transpiler and its caches add some 75 MB of RSS that a deployment does not have.
+// BENCH_APP=src runs the sources (no build needed; RSS is then not comparable).
+const from = process.env['BENCH_APP'] === 'src' ? '../src' : '../dist';
+const { buildApp } = (await import(`${from}/app.js`)) as typeof import('../src/app.js');
+const { loadConfig } = (await import(`${from}/config.js`)) as typeof import('../src/config.js');
+const { openPostgres } = (await import(`${from}/db/client.js`)) as typeof import('../src/db/client.js');
 
 /**
  * BENCH_TRACE_SQL=1: time every statement the app sends (from the call to its answer, so round trip included),

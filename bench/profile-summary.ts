@@ -25,6 +25,9 @@ export function areaOf(frame: ProfileNode['callFrame']): string {
   if (!url) return functionName.startsWith('(') ? functionName : `(native) ${functionName || 'anonymous'}`;
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return pkg[1]!;
+  // The build (dist/…js) is named after its source (src/…ts).
+  const built = /\/dist\/(.+)\.js$/.exec(url);
+  if (built) return `src/${built[1]}.ts`;
   const own = /\/(src|bench)\/(.+)$/.exec(url);
   if (own) return `${own[1]}/${own[2]}`;
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, 2).join('/')}`;
@@ -51,7 +54,7 @@ export async function summarizeProfile(file: string, top = 18) {
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)?.callFrame;
-      if (!frame || !/\/src\//.test(frame.url)) continue;
+      if (!frame || !/\/(src|dist)\//.test(frame.url)) continue;
       // Line numbers are not kept through the tsx transform; name and file are enough here.
       const key = `${frame.functionName || '(anonymous)'} ${areaOf(frame)}`;
       if (seen.has(key)) continue;

@@ -18,7 +18,8 @@
 // baseline each run in their own child process on 127.0.0.1; warm-up first, then the median of 3 runs.
 // Knobs: BENCH_OFFICERS (10000), BENCH_RUNS (3), BENCH_DURATION (10 s per autocannon run), BENCH_ONLY=write|read|feed|load (one scenario),
 // BENCH_PROFILE=1 (CPU profile of the app process, summarised at the end, and its SQL timed by statement),
-// BENCH_KEEP_DB=1 (leave the database for a look with psql).
+// BENCH_KEEP_DB=1 (leave the database for a look with psql), BENCH_APP=src (run the app from its sources through tsx
+// rather than from its build, which the bench otherwise makes first).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -131,6 +132,11 @@ async function main() {
 
 async function bench(cleanup: Cleanup) {
   const startedAt = new Date().toISOString();
+  // The app runs from its compiled build, as deployed (app-server.ts).
+  if (process.env['BENCH_APP'] !== 'src') {
+    process.stdout.write('building the app (npm run build)…\n');
+    execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  }
   const dbName = `officer_registry_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: params.adminUrl });
   await admin.connect();
@@ -214,7 +220,7 @@ async function bench(cleanup: Cleanup) {
   const appServer = await startChild(
     'app',
     join(BENCH_DIR, 'app-server.ts'),
-    params.profile ? { ...env, BENCH_TRACE_SQL: '1' } : env,
+    { ...(params.profile ? { ...env, BENCH_TRACE_SQL: '1' } : env), NODE_OPTIONS: await deployedNodeOptions() },
     params.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   );
   cleanup.children.push(appServer);
@@ -275,6 +281,14 @@ async function bench(cleanup: Cleanup) {
   process.stdout.write(`\nresults written to ${file}\n`);
   if (profile) process.stdout.write(`\napp CPU profile (self time by area):\n${profile.text}\n`);
   return 0;
+}
+
+/** The Node.js options the image runs the service with (the Dockerfile's `NODE_OPTIONS`): the app is measured as deployed. */
+async function deployedNodeOptions(): Promise<string> {
+  const dockerfile = await readFile(join(BENCH_DIR, '..', 'Dockerfile'), 'utf8');
+  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  if (options === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
+  return options;
 }
 
 /**
