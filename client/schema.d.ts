@@ -1921,7 +1921,7 @@ export interface components {
         };
         ChangePage: {
             items: components["schemas"]["Change"][];
-            /** @description Pass as `after` to continue; unchanged when there was nothing new */
+            /** @description Pass as `after` to continue; unchanged when nothing was committed since. It may move past entries of regions you do not cover, so a page can be short, even empty, while more follows: keep following it. */
             nextCursor: string;
         };
         CompliancePage: {

@@ -102,7 +102,8 @@ function encodeCursor(id: string): string {
 function decodeCursor(cursor: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof parsed.k === 'string' && /^[0-9a-f-]{36}$/.test(parsed.k)) return parsed.k;
+    // A UUID as PostgreSQL writes it: anything else (36 dashes) would reach the database and fail there.
+    if (typeof parsed.k === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.k)) return parsed.k;
   } catch {
     // fall through to the validation error
   }

@@ -37,7 +37,9 @@ const ChangeItem = z
 const ChangePage = z
   .object({
     items: z.array(ChangeItem).max(1000),
-    nextCursor: z.string().describe('Pass as `after` to continue; unchanged when there was nothing new'),
+    nextCursor: z
+      .string()
+      .describe('Pass as `after` to continue; unchanged when nothing was committed since. It may move past entries of regions you do not cover, so a page can be short, even empty, while more follows: keep following it.'),
   })
   .meta({ id: 'ChangePage' });
 
@@ -82,7 +84,22 @@ const MAX_WINDOW = 8000;
  * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
  * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
  */
-async function readPage(db: Db, afterSeq: number, limit: number, region: string, wanted: string[] | undefined): Promise<FeedRow[]> {
+/**
+ * The most entries of other regions one request of a city or province reader passes over: past it the page
+ * ends (short, maybe empty) and the cursor moves to the last entry passed, so a reader whose regions wrote
+ * nothing for a long stretch of the feed pays for it a bounded piece per request, not the whole stretch again
+ * on every poll.
+ */
+const MAX_SCAN = 64_000;
+
+/** A page of the caller's entries and, where the page is short, the last entry of the feed it looked at. */
+interface FeedPage {
+  rows: FeedRow[];
+  /** Every entry up to this seq was looked at (none after the page's last row was the caller's). */
+  scannedTo?: number | undefined;
+}
+
+async function readPage(db: Db, afterSeq: number, limit: number, region: string, wanted: string[] | undefined): Promise<FeedPage> {
   const [lo, hi] = coverageRange(region);
   const prefix = coveragePrefix(region);
   // A move out of a region is news only to readers who do not also cover the new region.
@@ -95,10 +112,11 @@ async function readPage(db: Db, afterSeq: number, limit: number, region: string,
           where c.region_code = ${region} and c.seq > ${afterSeq} and ${notMovedWithin}${inCollections}
           order by c.seq limit ${limit}`,
     );
-    return rows.map(fromDriver);
+    return { rows: rows.map(fromDriver) };
   }
   const out: FeedRow[] = [];
   let from = afterSeq;
+  let scanned = 0;
   for (let window = Math.min(MAX_WINDOW, limit + 250); ; window = Math.min(MAX_WINDOW, window * 2)) {
     const rows = await queryRows<FeedRow & { windowEnd: unknown; windowRows: unknown }>(
       db,
@@ -112,8 +130,13 @@ async function readPage(db: Db, afterSeq: number, limit: number, region: string,
     );
     const first = rows[0];
     for (const row of rows) if (row.seq !== null) out.push(fromDriver(row));
-    if (out.length >= limit || !first || Number(first.windowRows) < window) return out;
-    from = Number(first.windowEnd);
+    if (out.length >= limit) return { rows: out };
+    // Short: every entry of the window was looked at. A window ends at an entry the statement saw, so every
+    // entry below it was visible too (feed ordering): moving the cursor there skips nothing.
+    const windowEnd = first?.windowEnd === null || first?.windowEnd === undefined ? undefined : Number(first.windowEnd);
+    scanned += Number(first?.windowRows ?? 0);
+    if (!first || Number(first.windowRows) < window || scanned >= MAX_SCAN) return { rows: out, scannedTo: windowEnd };
+    from = windowEnd!;
   }
 }
 
@@ -161,7 +184,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       }
       const afterSeq = after ? decode(after) : 0;
       const region = request.call.principal.region;
-      const rows = await readPage(database.db, afterSeq, limit, region, wanted);
+      const { rows, scannedTo } = await readPage(database.db, afterSeq, limit, region, wanted);
       const showPii = request.call.principal.scopes.has('pii:read');
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
@@ -197,8 +220,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       for (const [collection, reads] of Object.entries(piiReads)) {
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
-      const last = rows[rows.length - 1];
-      const page: z.output<typeof ChangePage> = { items, nextCursor: last ? encode(last.seq) : (after ?? encode(0)) };
+      const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
+      const page: z.output<typeof ChangePage> = { items, nextCursor: lastSeq > afterSeq ? encode(lastSeq) : (after ?? encode(0)) };
       // JSON.stringify rather than the route's compiled serializer: every field of an item is set above
       // (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
       // schema and then writes key by key — a fifth of a page's time.

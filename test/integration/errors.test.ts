@@ -134,6 +134,7 @@ describe('problem details (RFC 9457)', () => {
     for (const url of [
       '/v1/org-units?cursor=garbage',
       `/v1/org-units?cursor=${Buffer.from('{"k":"x"}').toString('base64url')}`,
+      `/v1/officers?cursor=${Buffer.from(`{"k":"${'-'.repeat(36)}"}`).toString('base64url')}`,
       '/v1/changes?after=garbage',
       `/v1/changes?after=${Buffer.from('s-1').toString('base64url')}`,
       '/v1/audit?cursor=garbage!',

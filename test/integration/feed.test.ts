@@ -414,4 +414,26 @@ describe('pages of city and province readers', () => {
     expect(all.items.map((i) => i.seq)).toEqual([...all.items.map((i) => i.seq)].sort((x, y) => x - y));
     expect([all.items[0]?.id, all.items[701]?.id, all.items[1402]?.id]).toEqual([a.id, b.id, c.id]);
   });
+
+  it('move the cursor past other regions’ entries even when none is theirs, so a poll does not read them again', async () => {
+    const writer = await bearer({ region: '410000' });
+    const city = await bearer({ region: '411100' });
+    const head = await feedHead(ctx.app, city);
+    const operations = Array.from({ length: 300 }, (_, i) => ({
+      op: 'upsert',
+      collection: 'org-units',
+      regionCode: '411201',
+      externalId: `PASS-${i}`,
+      data: anOrgUnit({ level: 'street' }),
+    }));
+    expect((await ctx.app.inject({ method: 'POST', url: '/v1/batch', headers: writer, payload: { operations } })).statusCode).toBe(200);
+    const empty = await readFeedPage(ctx.app, city, { after: head, limit: 10 });
+    expect(empty.items).toEqual([]);
+    expect(empty.nextCursor).not.toBe(head);
+    // The next poll starts after them: nothing repeats, nothing of the city's is skipped.
+    const own = await givenOrgUnit(ctx.app, writer, '411102', 'PASS-OWN');
+    const next = await readFeedPage(ctx.app, city, { after: empty.nextCursor, limit: 10 });
+    expect(next.items.map((i) => i.id)).toEqual([own.id]);
+    expect(await readFeedPage(ctx.app, city, { after: next.nextCursor, limit: 10 })).toEqual({ items: [], nextCursor: next.nextCursor });
+  });
 });

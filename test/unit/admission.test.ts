@@ -130,11 +130,29 @@ describe('admission gate', () => {
     for (const release of slow) release();
   });
 
+  it('is not cut by slow writes or reads by id and statistics, whose time the capacity does not cause', async () => {
+    let clock = 0;
+    const gate = new AdmissionGate(limits(8, 10, 60_000, 100), () => clock);
+    const before = gate.stats().limit;
+    for (const klass of ['write', 'read'] as const) {
+      for (let round = 0; round < 5; round++) {
+        const release = await gate.acquire(klass, 1);
+        clock += 1_000;
+        release();
+      }
+    }
+    expect(gate.stats().limit).toBe(before);
+    const page = await gate.acquire('list', 1);
+    clock += 1_000;
+    page();
+    expect(gate.stats().limit).toBeLessThan(before);
+  });
+
   it('counts a large page as at most half the capacity in force, so a shrunk capacity never blocks it', async () => {
     let clock = 0;
     const gate = new AdmissionGate(limits(8, 10, 60_000, 100), () => clock);
     for (let round = 0; round < 10; round++) {
-      const release = await gate.acquire('read', 1);
+      const release = await gate.acquire('list', 1);
       clock += 1_000;
       release();
     }
