@@ -9,9 +9,10 @@ import { qualified, readSelectionOf, type Registry } from './store.js';
  * A collection's list statement, compiled once: the query builder renders the selection — every column,
  * the keys and regions of referenced records, the `computed` sources — a few hundred SQL fragments that
  * cost ~0.5 ms to render on every request. Rendered once per collection with the caller-dependent values
- * (region range, today) as slots, a list request only renders its own WHERE clause and fills the slots.
- * The statement is prepared per connection under a name derived from its text (one per combination of
- * filters), so PostgreSQL plans it once too. PostgreSQL only: on PGlite lists use the query builder.
+ * (region range, today) as slots, a list request renders only its own WHERE clause — for a small statement
+ * choosing the page's ids, planned for its values — and fills the slots of the selection of those ids, a
+ * statement prepared once per collection and connection. PostgreSQL only: on PGlite lists use the query
+ * builder.
  */
 interface CompiledSelection {
   /** `select … from ` split at its parameters: parts.length === slots.length + 1. */
@@ -76,12 +77,19 @@ export async function compiledList(pool: pg.Pool, def: CollectionDefinition, reg
     if (slot) chunks.push(sql`${'placeholder' in slot ? values[slot.placeholder] : slot.value}`);
   });
   const where = query.where ? sql` where ${query.where}` : sql``;
-  // The page is chosen first, and the selection's subqueries run for its rows only: with the filter, the order
-  // and the limit in one query, a generic plan evaluated them for every matching row before the limit.
   const table = sql.identifier(getTableName(def.table));
-  const page = sql`(select * from ${table}${where} order by ${qualified(def.table.id)} limit ${query.limit}) as ${table}`;
-  const statement = dialect.sqlToQuery(sql`${sql.join(chunks)}${page} order by ${qualified(def.table.id)}`);
-  const name = `list_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
+  const id = qualified(def.table.id);
+  // The page first, planned for its values (an unnamed statement): which plan is right depends on how many rows
+  // the filter matches — walk the key and stop at the limit, or use the filter's index and sort — and a generic
+  // plan, made once for any values, scanned and sorted every officer of a city for a page of 50.
+  const page = dialect.sqlToQuery(sql`select ${id} as id from ${table}${where} order by ${id} limit ${query.limit}`);
+  const ids = (await pool.query<{ id: string }>({ text: page.sql, values: page.params })).rows.map((row) => row.id);
+  if (ids.length === 0) return [];
+  // Then the selection for those rows only, its subqueries once per row: prepared once per collection.
+  const statement = dialect.sqlToQuery(
+    sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[])) as ${table} order by ${id}`,
+  );
+  const name = `read_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
   const raw = (await pool.query({ name, text: statement.sql, values: statement.params })).rows as Record<string, unknown>[];
   const columns = [...selection.columns];
   for (const row of raw) {
