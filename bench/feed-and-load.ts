@@ -12,12 +12,19 @@ import { fmt, median, table, type ChildServer } from './support.js';
 const FEED_LIMIT = 1000;
 
 async function postBatch(port: number, authorization: string, operations: UpsertOperation[]) {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
-    method: 'POST',
-    headers: { authorization, 'content-type': 'application/json' },
-    body: JSON.stringify({ atomic: false, operations }),
-    signal: AbortSignal.timeout(120_000),
-  });
+  let res: Response;
+  for (;;) {
+    res = await fetch(`http://127.0.0.1:${port}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ atomic: false, operations }),
+      signal: AbortSignal.timeout(120_000),
+    });
+    // Busy (503 overloaded): retry after Retry-After, as a syncing platform does; the batch wrote nothing.
+    if (res.status !== 503) break;
+    await res.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))));
+  }
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST /v1/batch answered ${res.status}: ${text.slice(0, 300)}`);
   const { results } = JSON.parse(text) as { results: { status: number }[] };
