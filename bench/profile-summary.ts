@@ -54,7 +54,7 @@ export async function summarizeProfile(file: string, top = 18) {
     const seen = new Set<string>();
     for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
       const frame = byId.get(id)?.callFrame;
-      if (!frame || !/\/(src|dist)\//.test(frame.url)) continue;
+      if (!frame || /\/node_modules\//.test(frame.url) || !/\/(src|dist)\//.test(frame.url)) continue;
       // Line numbers are not kept through the tsx transform; name and file are enough here.
       const key = `${frame.functionName || '(anonymous)'} ${areaOf(frame)}`;
       if (seen.has(key)) continue;
