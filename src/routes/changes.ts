@@ -10,6 +10,7 @@ import { coverageRange } from '../records/region-scope.js';
 import { coveragePrefix } from '../domain/region.js';
 import { renderRecord } from '../records/render.js';
 import { commonProblems } from '../records/schemas.js';
+import { itemsPageBytes, sendJsonBytes } from '../http/json-bytes.js';
 import type { PiiCipher } from '../security/pii.js';
 
 const ChangeItem = z
@@ -221,12 +222,11 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
-      const page: z.output<typeof ChangePage> = { items, nextCursor: lastSeq > afterSeq ? encode(lastSeq) : (after ?? encode(0)) };
-      // JSON.stringify rather than the route's compiled serializer: every field of an item is set above
-      // (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
-      // schema and then writes key by key — a fifth of a page's time.
-      reply.serializer(JSON.stringify);
-      return page;
+      const nextCursor = lastSeq > afterSeq ? encode(lastSeq) : (after ?? encode(0));
+      // JSON.stringify item by item rather than the route's compiled serializer: every field of an item is set
+      // above (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
+      // schema and then writes key by key — a fifth of a page's time. The page goes out as bytes (json-bytes.ts).
+      return sendJsonBytes(reply, itemsPageBytes(items satisfies z.output<typeof ChangeItem>[], { nextCursor }));
     },
   );
 };
