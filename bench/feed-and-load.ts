@@ -1,6 +1,7 @@
 // Scenarios of `npm run bench` beside the write and read comparisons:
 //   (d) the change feed drained by one reader following `nextCursor` with limit=1000, alone and while 4 writers
-//       post batches (DESIGN §9: ≥ 20,000 and ≥ 5,000 changes/s);
+//       post batches (DESIGN §9: ≥ 20,000 and ≥ 5,000 changes/s); reader and writers answered 503 `overloaded`
+//       ask again after Retry-After, as a syncing platform does, and the wait counts in their time;
 //   (e) load without collapse: 200 connections for 20 s on the list (limit 50 and 500, with and without pii:read)
 //       and on the feed (limit 1000), the app's RSS sampled from /proc/<pid>/status (< 300 MB), status counts,
 //       timeouts, the p99 of the requests served (< 1 s) and of the refusals (503 + Retry-After, answered fast).
@@ -35,17 +36,25 @@ async function postBatch(port: number, authorization: string, operations: Upsert
 async function drain(port: number, authorization: string, until: number) {
   let after: string | undefined;
   let read = 0;
+  let refused = 0;
   const started = performance.now();
   for (;;) {
     const url = `http://127.0.0.1:${port}/v1/changes?limit=${FEED_LIMIT}${after ? `&after=${after}` : ''}`;
     const res = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(30_000) });
+    if (res.status === 503) {
+      // Busy (writers hold the capacity): a syncing reader waits Retry-After and asks again; the wait counts.
+      refused++;
+      await res.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))));
+      continue;
+    }
     if (res.status !== 200) throw new Error(`GET /v1/changes answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const page = (await res.json()) as { items: unknown[]; nextCursor: string };
     read += page.items.length;
     after = page.nextCursor;
     if (page.items.length < FEED_LIMIT || read >= until) break;
   }
-  return { changes: read, ms: performance.now() - started };
+  return { changes: read, ms: performance.now() - started, refused };
 }
 
 export async function feedScenario(options: { appServer: ChildServer; authorization: string; runs: number; countChanges: () => Promise<number> }) {
@@ -78,13 +87,19 @@ export async function feedScenario(options: { appServer: ChildServer; authorizat
         written += await postBatch(appServer.port, authorization, ops);
       }
     });
-    const d = await drain(appServer.port, authorization, present);
-    stop = true;
+    let d: Awaited<ReturnType<typeof drain>>;
+    try {
+      d = await drain(appServer.port, authorization, present);
+    } finally {
+      // Also when the reader fails: the writers stop before the app does, so its error is the one reported.
+      stop = true;
+      await Promise.allSettled(writers);
+    }
     await Promise.all(writers);
     const writerMs = performance.now() - writersStarted;
     busy.push({ ...d, changesPerSecond: (d.changes * 1000) / d.ms, writerRecordsPerSecond: (written * 1000) / writerMs });
     process.stdout.write(
-      `  run ${r + 1} with 4 writers: ${fmt(busy[r]!.changesPerSecond)} changes/s (${fmt(d.changes)} in ${fmt(d.ms)} ms), writers ${fmt(busy[r]!.writerRecordsPerSecond)} records/s\n`,
+      `  run ${r + 1} with 4 writers: ${fmt(busy[r]!.changesPerSecond)} changes/s (${fmt(d.changes)} in ${fmt(d.ms)} ms, ${d.refused} pages refused 503 and asked again after Retry-After), writers ${fmt(busy[r]!.writerRecordsPerSecond)} records/s\n`,
     );
   }
   const a = median(alone.map((x) => x.changesPerSecond));
