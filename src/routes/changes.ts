@@ -179,6 +179,10 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         ?.split(',')
         .map((c) => c.trim())
         .filter(Boolean);
+      // Naming no collection would match nothing while a city's cursor still moved past every entry.
+      if (wanted && wanted.length === 0) {
+        throw validationFailed([{ path: '/collections', message: 'names no collection: omit it to follow all of them', in: 'query' }]);
+      }
       const unknown = wanted?.filter((c) => !engine.registry.has(c));
       if (unknown && unknown.length > 0) {
         throw validationFailed([{ path: '/collections', message: `unknown collection(s): ${unknown.join(', ')}`, in: 'query' }]);
@@ -222,7 +226,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
-      const nextCursor = lastSeq > afterSeq ? encode(lastSeq) : (after ?? encode(0));
+      const nextCursor = lastSeq > afterSeq ? encode(lastSeq) : after || encode(0);
       // JSON.stringify item by item rather than the route's compiled serializer: every field of an item is set
       // above (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
       // schema and then writes key by key — a fifth of a page's time. The page goes out as bytes (json-bytes.ts).

@@ -79,7 +79,17 @@ describe('feed basics', () => {
       expect((await drainFeed(ctx.app, headers, { after: head, collections: `${other},org-units` })).items.map((i) => i.id)).toEqual([unit.id]);
     }
 
-    for (const collections of ['spaceships', 'org-units,spaceships', 'ORG-UNITS']) {
+    // An empty `after` starts at the beginning, and the cursor given back is one the feed accepts, also to a
+    // district reader with no entries at all.
+    const quiet = await bearer({ region: '410698' });
+    const fromEmpty = await ctx.app.inject({ method: 'GET', url: '/v1/changes?after=', headers: quiet });
+    expect(fromEmpty.statusCode).toBe(200);
+    const { nextCursor } = fromEmpty.json() as { nextCursor: string };
+    expect(nextCursor).not.toBe('');
+    expect((await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${nextCursor}`, headers: quiet })).statusCode).toBe(200);
+
+    // Naming none is refused too: it matched nothing, and a city's cursor moved past every entry.
+    for (const collections of ['spaceships', 'org-units,spaceships', 'ORG-UNITS', '', ',', ' , ']) {
       const res = await ctx.app.inject({ method: 'GET', url: `/v1/changes?collections=${encodeURIComponent(collections)}`, headers });
       expect(res.statusCode, collections).toBe(400);
       expect(problemOf(res)).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path: '/collections', in: 'query' })] });
