@@ -56,6 +56,9 @@ export function openPostgres(options: PostgresOptions): Database {
     idle_in_transaction_session_timeout: 60_000,
     lock_timeout: 10_000,
     application_name: 'officer-registry',
+    // Times come back as text in some places (a write's RETURNING, kept in feed snapshots) and are read as
+    // UTC in ISO form: a server or database configured with another TimeZone or DateStyle must not change them.
+    options: '-c TimeZone=UTC -c DateStyle=ISO,YMD',
   });
   boundQueue(pool, options.queueMax ?? 4 * (options.max ?? 10));
   // An idle client losing its server (restart, failover) emits here; without a listener it would crash the process.

@@ -13,6 +13,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { openPostgres, queryRows, type Database } from '../../src/db/client.js';
 import { fromDatabaseError } from '../../src/errors.js';
 import { bearer, isPostgres, testConfig, useTestApp } from '../support/context.js';
+import { anOrgUnit } from '../support/people-fixtures.js';
 
 /** A TCP proxy in front of PostgreSQL that can be cut (listener closed, every connection destroyed) and restored on the same port. */
 class CuttableProxy {
@@ -406,5 +407,35 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
       const res = await app.inject({ method: 'GET', url: '/v1/org-units?regionCode=410103', headers: await bearer({ region: '410103' }) });
       expect(res.statusCode).toBe(200);
     });
+  });
+
+  it('reads and writes times alike whatever TimeZone and DateStyle the database is configured with', async () => {
+    // A write's RETURNING gives times as text, kept in the feed's snapshots: the pool pins UTC and ISO.
+    const name = new URL(ctx.url!).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: ctx.url! });
+    await admin.connect();
+    await admin.query(`alter database ${name} set datestyle = 'SQL, DMY'`);
+    await admin.query(`alter database ${name} set timezone = 'Asia/Shanghai'`);
+    const database = openPostgres({ connectionString: ctx.url!, max: 2 });
+    const app = await buildApp({ config: testConfig, database });
+    try {
+      const headers = await bearer({ region: '410711' });
+      const put = await app.inject({ method: 'PUT', url: '/v1/org-units/external/410711/TZ-1', headers, payload: anOrgUnit() });
+      expect(put.statusCode).toBe(201);
+      const written = put.json() as { id: string; createdAt: string; updatedAt: string };
+      expect(written.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      const feed = await app.inject({ method: 'GET', url: '/v1/changes?limit=1000', headers });
+      expect(feed.statusCode).toBe(200);
+      const entry = (feed.json() as { items: { id: string; record: { createdAt: string; updatedAt: string } }[] }).items.find((i) => i.id === written.id);
+      const read = (await app.inject({ method: 'GET', url: `/v1/org-units/${written.id}`, headers })).json() as { createdAt: string; updatedAt: string };
+      expect(entry?.record).toMatchObject({ createdAt: written.createdAt, updatedAt: written.updatedAt });
+      expect(read).toMatchObject({ createdAt: written.createdAt, updatedAt: written.updatedAt });
+    } finally {
+      await app.close();
+      await database.close();
+      await admin.query(`alter database ${name} reset datestyle`);
+      await admin.query(`alter database ${name} reset timezone`);
+      await admin.end();
+    }
   });
 });
