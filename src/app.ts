@@ -11,7 +11,8 @@ import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
 import { httpConventionsPlugin } from './plugins/http-conventions.js';
 import { openApiPlugin } from './plugins/openapi.js';
-import { problemPlugin } from './plugins/problem.js';
+import { problemPlugin, sendProblem } from './plugins/problem.js';
+import { AppError, validationFailed } from './errors.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import type { CollectionDefinition } from './records/definition.js';
 import { createRecordEngine } from './records/engine.js';
@@ -83,6 +84,17 @@ export async function buildApp(options: BuildAppOptions) {
     },
     routerOptions: { ignoreTrailingSlash: true },
     clientErrorHandler: problemClientErrorHandler,
+    // A path Fastify cannot decode (`%FF`) or whose parameter is too long is answered before any route: as a
+    // problem too, not Fastify's own JSON.
+    frameworkErrors: (error, request, reply) => {
+      const problem =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError(414, 'uri_too_long', 'URI too long', { detail: 'A path parameter is longer than this service accepts.' })
+          : validationFailed([{ path: '/', message: 'the path is not a valid percent-encoded URL', in: 'params' }]);
+      // Answered outside the routes' context: none of the hooks run, so the headers they would add are set here.
+      reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      void sendProblem(request, reply, problem);
+    },
     ...options.http,
   }).withTypeProvider<ZodTypeProvider>();
   // One gate for the whole process: how much database work may run at once (docs/decisions.md, "Load without collapse").

@@ -73,6 +73,13 @@ describe('problem details (RFC 9457)', () => {
     expect(region.errors?.map((e) => e.path)).toEqual(['/regionCode']);
   });
 
+  it('a path that is not valid percent-encoding is a problem too, not the framework\'s own answer', async () => {
+    const res = await ctx.app.inject({ method: 'GET', url: `/v1/org-units/external/${REGION}/%FFbad`, headers: await headersP });
+    const problem = expectProblem(res, 400, 'validation_failed');
+    expect(problem.errors).toEqual([expect.objectContaining({ in: 'params' })]);
+    expect(res.headers['x-request-id']).toBeTruthy();
+  });
+
   it('a body that is not an object is a validation error at the root', async () => {
     const headers = await headersP;
     const res = await ctx.app.inject({ method: 'POST', url: '/v1/org-units', headers: { ...headers, 'content-type': 'application/json' }, payload: '[1,2]' });
