@@ -12,6 +12,12 @@ import { fmt, median, table, type ChildServer } from './support.js';
 
 const FEED_LIMIT = 1000;
 
+/** A refused request (503 overloaded) waits its Retry-After before it is sent again, as a syncing platform does. */
+async function afterRetryAfter(res: Response): Promise<void> {
+  await res.arrayBuffer();
+  await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))));
+}
+
 async function postBatch(port: number, authorization: string, operations: UpsertOperation[]) {
   let res: Response;
   for (;;) {
@@ -23,8 +29,7 @@ async function postBatch(port: number, authorization: string, operations: Upsert
     });
     // Busy (503 overloaded): retry after Retry-After, as a syncing platform does; the batch wrote nothing.
     if (res.status !== 503) break;
-    await res.arrayBuffer();
-    await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))));
+    await afterRetryAfter(res);
   }
   const text = await res.text();
   if (res.status !== 200) throw new Error(`POST /v1/batch answered ${res.status}: ${text.slice(0, 300)}`);
@@ -44,8 +49,7 @@ async function drain(port: number, authorization: string, until: number) {
     if (res.status === 503) {
       // Busy (writers hold the capacity): a syncing reader waits Retry-After and asks again; the wait counts.
       refused++;
-      await res.arrayBuffer();
-      await new Promise((resolve) => setTimeout(resolve, 1000 * Math.max(0.1, Number(res.headers.get('retry-after') ?? 1))));
+      await afterRetryAfter(res);
       continue;
     }
     if (res.status !== 200) throw new Error(`GET /v1/changes answered ${res.status}: ${(await res.text()).slice(0, 300)}`);

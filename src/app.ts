@@ -4,6 +4,7 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
 import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
+import { AppError, validationFailed } from './errors.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
 import { problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
@@ -12,7 +13,6 @@ import { authPlugin } from './plugins/auth.js';
 import { httpConventionsPlugin } from './plugins/http-conventions.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
-import { AppError, validationFailed } from './errors.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
 import type { CollectionDefinition } from './records/definition.js';
 import { createRecordEngine } from './records/engine.js';

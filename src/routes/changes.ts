@@ -76,16 +76,6 @@ const feedColumns = sql`c.seq::int8 as "seq", c.collection as "collection", c.re
 const MAX_WINDOW = 8000;
 
 /**
- * The caller's next entries after `afterSeq`, at most `limit`, in seq order — with a plan that does not
- * depend on planner statistics (a feed table grows fast, and a stale estimate turned a page into a bitmap
- * scan and sort of every later row of the region). A district reader's entries are a range of
- * `changes_region_seq_idx`, read in order. A city or province covers a range of codes, which no index
- * gives in seq order: the statement takes a window of the next entries of any region by the primary key
- * and keeps the caller's; when that leaves the page short and the feed goes on, the next window follows
- * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
- * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
- */
-/**
  * The most entries of other regions one request of a city or province reader passes over: past it the page
  * ends (short, maybe empty) and the cursor moves to the last entry passed, so a reader whose regions wrote
  * nothing for a long stretch of the feed pays for it a bounded piece per request, not the whole stretch again
@@ -100,6 +90,16 @@ interface FeedPage {
   scannedTo?: number | undefined;
 }
 
+/**
+ * The caller's next entries after `afterSeq`, at most `limit`, in seq order — with a plan that does not
+ * depend on planner statistics (a feed table grows fast, and a stale estimate turned a page into a bitmap
+ * scan and sort of every later row of the region). A district reader's entries are a range of
+ * `changes_region_seq_idx`, read in order. A city or province covers a range of codes, which no index
+ * gives in seq order: the statement takes a window of the next entries of any region by the primary key
+ * and keeps the caller's; when that leaves the page short and the feed goes on, the next window follows
+ * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
+ * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
+ */
 async function readPage(db: Db, afterSeq: number, limit: number, region: string, wanted: string[] | undefined): Promise<FeedPage> {
   const [lo, hi] = coverageRange(region);
   const prefix = coveragePrefix(region);
