@@ -21,6 +21,23 @@ export function covers(callerRegion: string, code: string): boolean {
   return code.startsWith(coveragePrefix(callerRegion));
 }
 
+/**
+ * A region covering every one of `codes` — their common district, city or province, the narrowest that
+ * `covers` all of them — or undefined when they lie in different provinces (or are malformed).
+ */
+export function commonRegion(codes: readonly string[]): string | undefined {
+  const [first] = codes;
+  if (first === undefined || !codes.every((c) => REGION_CODE_PATTERN.test(c))) return undefined;
+  for (const length of [6, 4, 2]) {
+    const prefix = first.slice(0, length);
+    if (!codes.every((c) => c.startsWith(prefix))) continue;
+    const region = prefix.padEnd(6, '0');
+    // e.g. 410100 and 410102 share 4101 → 410100; 410100 alone → itself; a pair under 4100 → 410000.
+    if (codes.every((c) => covers(region, c))) return region;
+  }
+  return undefined;
+}
+
 /** Henan province, its cities and some Zhengzhou districts (for demo and seed data). */
 export const HENAN_CITIES: Record<string, string> = {
   '410000': '河南省',

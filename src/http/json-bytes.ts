@@ -1,17 +1,17 @@
 import type { FastifyReply } from 'fastify';
 
 /**
- * A large JSON response as UTF-8 bytes, written item by item. `JSON.stringify` of a whole page builds a
- * string of many pieces, which the response then flattens into one string and encodes: for a feed page of
- * 1000 entries (800 KB of mostly two-byte text) that costs twice the stringify itself. Encoding each item's
- * own (small, flat) string and joining the bytes does the same work at a fraction of the cost, and a Buffer
- * needs no second pass to learn its length for `content-length`.
+ * A large JSON response as UTF-8 bytes, from each item's own JSON text. `JSON.stringify` of a whole page
+ * builds a string of many pieces, which the response then flattens into one string and encodes: for a feed
+ * page of 1000 entries (800 KB of mostly two-byte text) that costs twice the stringify itself. Encoding each
+ * item's own (small, flat) string and joining the bytes does the same work at a fraction of the cost, and a
+ * Buffer needs no second pass to learn its length for `content-length`.
  */
-export function itemsPageBytes(items: readonly unknown[], rest: Readonly<Record<string, unknown>>): Buffer {
+export function itemsPageBytes(items: readonly string[], rest: Readonly<Record<string, unknown>>): Buffer {
   const parts: Buffer[] = [OPEN_ITEMS];
   for (let i = 0; i < items.length; i++) {
     if (i > 0) parts.push(COMMA);
-    parts.push(Buffer.from(JSON.stringify(items[i])));
+    parts.push(Buffer.from(items[i]!));
   }
   const tail = JSON.stringify(rest);
   parts.push(Buffer.from(tail === '{}' ? ']}' : `],${tail.slice(1)}`));

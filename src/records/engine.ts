@@ -26,7 +26,7 @@ import { checkTransitions } from './transitions.js';
 import { compiledList } from './compiled-read.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
-import { cipherKey, hashKey, maskedKey, maskedValue, renderRecord, writableView } from './render.js';
+import { cipherKey, hashKey, maskedKey, maskedValue, maskedView, renderRecord, writableView } from './render.js';
 import { createReferences } from './references.js';
 import { definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
@@ -423,6 +423,7 @@ export function createRecordEngine(deps: EngineDeps) {
       op: 'upsert',
       version: row.version,
       record: feedSnapshot(def, row),
+      view: maskedView(def, row, cipher),
       movedTo: null,
     });
     scope.recordAudit({

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { maskIdCard, maskPhone } from '../domain/masking.js';
-import { covers } from '../domain/region.js';
+import { commonRegion, covers } from '../domain/region.js';
 import type { PiiCipher } from '../security/pii.js';
 import type { ApiRecord, CollectionDefinition, PiiKind, RefSpec, StoredRow } from './definition.js';
 
@@ -125,6 +126,66 @@ function planOf(def: CollectionDefinition): RenderPlan {
     plans.set(def, plan);
   }
   return plan;
+}
+
+/**
+ * Names how `renderRecord` lays out a collection's records: its name and its fields, references and derived
+ * fields in order, with a version of the renderer itself (bump it when `renderRecord` changes what it writes).
+ * A record rendered and kept in another format — by an earlier release — is rendered afresh.
+ */
+const RENDERER_VERSION = 1;
+const formats = new WeakMap<CollectionDefinition, string>();
+
+export function renderFormat(def: CollectionDefinition): string {
+  let format = formats.get(def);
+  if (!format) {
+    const plan = planOf(def);
+    const layout = JSON.stringify([
+      RENDERER_VERSION,
+      def.name,
+      plan.fields.map((f) => [f.key, f.kind ?? null]),
+      plan.refs.map((r) => [r.ref.field, r.ref.externalField, r.ref.many === true]),
+      plan.derived,
+    ]);
+    format = createHash('sha256').update(layout).digest('base64url').slice(0, 16);
+    formats.set(def, format);
+  }
+  return format;
+}
+
+/** A record rendered once for every reader without pii:read who covers `scope` (feed entries keep it). */
+export interface MaskedView {
+  json: string;
+  /** Readers covering it see every reference key the view shows; null when it shows none. */
+  scope: string | null;
+  format: string;
+}
+
+/**
+ * The masked rendering of a stored row as JSON, and the readers it is right for: those covering the common
+ * region of the records it refers to (their keys show), or every reader when it refers to none. Undefined
+ * when its references lie in different provinces: no one region covers them, so each reader is rendered
+ * for afresh.
+ */
+export function maskedView(def: CollectionDefinition, row: StoredRow, cipher: PiiCipher): MaskedView | undefined {
+  const plan = planOf(def);
+  const regions: string[] = [];
+  for (const { ref, regionKey } of plan.refs) {
+    const keys = row[ref.externalField];
+    const refRegions = row[regionKey];
+    if (ref.many) {
+      if (!Array.isArray(keys)) continue;
+      keys.forEach((key, i) => {
+        if (typeof key === 'string') regions.push(String(Array.isArray(refRegions) ? refRegions[i] : undefined));
+      });
+    } else if (typeof keys === 'string') {
+      regions.push(String(refRegions));
+    }
+  }
+  const scope = regions.length === 0 ? null : commonRegion(regions);
+  if (scope === undefined) return undefined;
+  const record = renderRecord(def, row, { cipher, showPii: false, region: scope ?? row.regionCode });
+  return { json: JSON.stringify(record), scope, format: renderFormat(def) };
 }
 
 /** The API fields a client would send to recreate the record (personal data in full): the base of a merge patch. */

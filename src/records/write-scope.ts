@@ -5,6 +5,7 @@ import { auditLog, changeSequence, changes } from '../db/schema/index.js';
 import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
 import type { ResolvedRef } from './definition.js';
+import type { MaskedView } from './render.js';
 import type { IdentityCharge, IdentityThrottle } from './identity-throttle.js';
 
 /** Who is calling and from which request: carried into every audit row. */
@@ -59,6 +60,8 @@ interface PendingChange {
   op: ChangeOp;
   version: number;
   record: Record<string, unknown> | null;
+  /** The record rendered for readers without pii:read (render.ts `maskedView`); absent on deletes. */
+  view?: MaskedView | undefined;
   /** On the entry that removes a moved record from its old region: the new region. */
   movedTo: string | null;
 }
@@ -150,7 +153,8 @@ class Scope implements WriteScope {
   /**
    * Writes the transaction's audit rows and feed entries with one statement, just before COMMIT: each
    * column goes as one typed array (no per-row JSON to build and take apart), the caller's fields as
-   * scalars, and the snapshots as one JSON array. Taking the counter row's lock in this last statement and
+   * scalars, the snapshots as one JSON array, and the rendered views as one `json` array (not `jsonb`: its
+   * elements keep their text exactly as rendered, which is what readers are sent). Taking the counter row's lock in this last statement and
    * holding it to COMMIT makes sequence numbers visible in commit order: a reader that has seen seq N can
    * never later find a committed row below N.
    */
@@ -183,9 +187,10 @@ class Scope implements WriteScope {
             update ${changeSequence} set last_seq = last_seq + ${n} where id = 1 returning last_seq
           ),
           inserted as (
-            insert into ${changes} (seq, collection, record_id, external_id, region_code, op, version, moved_to, record)
+            insert into ${changes} (seq, collection, record_id, external_id, region_code, op, version, moved_to, record,
+                                    masked_record, masked_record_scope, masked_record_format)
             select counter.last_seq - ${n} + c.ord, c.collection, c.record_id, c.external_id, c.region_code, c.op, c.version, c.moved_to,
-                   nullif(s.record, 'null'::jsonb)
+                   nullif(s.record, 'null'::jsonb), nullif(m.view::text, 'null'), c.view_scope, c.view_format
               from counter,
                    unnest(
                      ${sql.param(pending.map((c) => c.collection))}::text[],
@@ -194,9 +199,13 @@ class Scope implements WriteScope {
                      ${sql.param(pending.map((c) => c.regionCode))}::text[],
                      ${sql.param(pending.map((c) => c.op))}::text[],
                      ${sql.param(pending.map((c) => c.version))}::int[],
-                     ${sql.param(pending.map((c) => c.movedTo))}::text[]
-                   ) with ordinality as c(collection, record_id, external_id, region_code, op, version, moved_to, ord)
+                     ${sql.param(pending.map((c) => c.movedTo))}::text[],
+                     ${sql.param(pending.map((c) => c.view?.scope ?? null))}::text[],
+                     ${sql.param(pending.map((c) => c.view?.format ?? null))}::text[]
+                   ) with ordinality as c(collection, record_id, external_id, region_code, op, version, moved_to, view_scope, view_format, ord)
                    join jsonb_array_elements(${JSON.stringify(pending.map((c) => c.record))}::jsonb) with ordinality as s(record, ord)
+                     using (ord)
+                   join json_array_elements(${`[${pending.map((c) => c.view?.json ?? 'null').join(',')}]`}::json) with ordinality as m(view, ord)
                      using (ord)
           )
           select last_seq from counter`,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { queryRows, type Database, type Db } from '../db/client.js';
@@ -8,7 +8,7 @@ import type { StoredRow } from '../records/definition.js';
 import type { RecordEngine } from '../records/engine.js';
 import { coverageRange } from '../records/region-scope.js';
 import { coveragePrefix } from '../domain/region.js';
-import { renderRecord } from '../records/render.js';
+import { renderFormat, renderRecord } from '../records/render.js';
 import { commonProblems } from '../records/schemas.js';
 import { itemsPageBytes, sendJsonBytes } from '../http/json-bytes.js';
 import type { PiiCipher } from '../security/pii.js';
@@ -64,13 +64,34 @@ interface FeedRow extends Record<string, unknown> {
   version: number;
   movedOut: boolean;
   changedAt: string;
+  /** The snapshot, to render for this reader; null when `masked` is given. */
   record: unknown;
+  /** The record as rendered when written, right for this reader as it is (JSON text); else null. */
+  masked: string | null;
 }
 
-/** A feed row as selected: the time formatted by PostgreSQL (no Date round trip per row), whether it is a move out. */
-const feedColumns = sql`c.seq::int8 as "seq", c.collection as "collection", c.record_id as "recordId", c.external_id as "externalId",
+/**
+ * A feed row as selected: the time formatted by PostgreSQL (no Date round trip per row), whether it is a
+ * move out, and either the record's masked view kept when it was written — when it is right for this reader
+ * (`viewFits`) — or its snapshot to render.
+ */
+function feedColumns(viewFits: SQL) {
+  return sql`c.seq::int8 as "seq", c.collection as "collection", c.record_id as "recordId", c.external_id as "externalId",
   c.region_code as "regionCode", c.op as "op", c.version as "version", c.moved_to is not null as "movedOut",
-  to_char(c.changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "changedAt", c.record as "record"`;
+  to_char(c.changed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "changedAt",
+  case when ${viewFits} then c.masked_record end as "masked", case when ${viewFits} then null else c.record end as "record"`;
+}
+
+/**
+ * Whether an entry's kept view (`maskedView`) is what this reader would be rendered: the reader sees
+ * personal fields masked, covers every record the view shows the key of, and the view is in the current
+ * format of its collection.
+ */
+function viewFitsReader(showPii: boolean, lo: string, hi: string, formats: string[]): SQL {
+  if (showPii) return sql`false`;
+  return sql`(c.masked_record is not null and (c.masked_record_scope is null or c.masked_record_scope between ${lo} and ${hi})
+    and c.masked_record_format = any(${sql.param(formats)}::text[]))`;
+}
 
 /** The largest window of the feed one statement scans for a city or province reader. */
 const MAX_WINDOW = 8000;
@@ -100,8 +121,16 @@ interface FeedPage {
  * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
  * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
  */
-async function readPage(db: Db, afterSeq: number, limit: number, region: string, wanted: string[] | undefined): Promise<FeedPage> {
+async function readPage(
+  db: Db,
+  afterSeq: number,
+  limit: number,
+  region: string,
+  wanted: string[] | undefined,
+  viewFits: (lo: string, hi: string) => SQL,
+): Promise<FeedPage> {
   const [lo, hi] = coverageRange(region);
+  const columns = feedColumns(viewFits(lo, hi));
   const prefix = coveragePrefix(region);
   // A move out of a region is news only to readers who do not also cover the new region.
   const notMovedWithin = sql`(c.moved_to is null or c.moved_to not between ${lo} and ${hi})`;
@@ -109,7 +138,7 @@ async function readPage(db: Db, afterSeq: number, limit: number, region: string,
   if (prefix.length === 6) {
     const rows = await queryRows<FeedRow>(
       db,
-      sql`select ${feedColumns} from ${changes} as c
+      sql`select ${columns} from ${changes} as c
           where c.region_code = ${region} and c.seq > ${afterSeq} and ${notMovedWithin}${inCollections}
           order by c.seq limit ${limit}`,
     );
@@ -124,7 +153,7 @@ async function readPage(db: Db, afterSeq: number, limit: number, region: string,
       sql`with w as materialized (select * from ${changes} where seq > ${from} order by seq limit ${window})
           select s.*, p.* from (select max(seq)::int8 as "windowEnd", count(*)::int4 as "windowRows" from w) as s
           left join lateral (
-            select ${feedColumns} from w as c
+            select ${columns} from w as c
             where c.region_code between ${lo} and ${hi} and ${notMovedWithin}${inCollections}
             order by c.seq limit ${limit - out.length}
           ) as p on true`,
@@ -146,11 +175,32 @@ function fromDriver(row: FeedRow): FeedRow {
   return row;
 }
 
+/**
+ * One entry of a page as JSON: the fields of `ChangeItem` in its order, the record as JSON text — kept
+ * from the write or just rendered. Not the route's compiled serializer: a record is free-form, which that
+ * serializer checks against its schema and then writes key by key, a fifth of a page's time.
+ */
+function entryJson(row: FeedRow, record: string): string {
+  const entry: Omit<z.output<typeof ChangeItem>, 'record'> = {
+    seq: row.seq,
+    collection: row.collection,
+    id: row.recordId,
+    externalId: row.externalId,
+    regionCode: row.regionCode,
+    op: row.op as 'upsert' | 'delete',
+    version: row.version,
+    movedOut: row.movedOut,
+    changedAt: row.changedAt,
+  };
+  return `${JSON.stringify(entry).slice(0, -1)},"record":${record}}`;
+}
+
 export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: RecordEngine; cipher: PiiCipher }> = async (
   app,
   { database, engine, cipher },
 ) => {
   const names = [...engine.registry.keys()] as [string, ...string[]];
+  const formats = [...engine.registry.values()].map((def) => renderFormat(def));
 
   app.get(
     '/v1/changes',
@@ -189,12 +239,15 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       }
       const afterSeq = after ? decode(after) : 0;
       const region = request.call.principal.region;
-      const { rows, scannedTo } = await readPage(database.db, afterSeq, limit, region, wanted);
       const showPii = request.call.principal.scopes.has('pii:read');
+      const { rows, scannedTo } = await readPage(database.db, afterSeq, limit, region, wanted, (lo, hi) =>
+        viewFitsReader(showPii, lo, hi, formats),
+      );
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
       const items = rows.map((row) => {
         const def = engine.registry.get(row.collection);
+        if (row.masked !== null) return entryJson(row, row.masked);
         let record: Record<string, unknown> | null = null;
         if (def && row.record) {
           // The snapshot leaves out what the entry's own columns say (engine.ts `feedSnapshot`). It keeps the
@@ -209,28 +262,16 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
             (piiReads[def.name] ??= []).push({ id: row.recordId, regionCode: row.regionCode, version: row.version });
           }
         }
-        return {
-          seq: row.seq,
-          collection: row.collection,
-          id: row.recordId,
-          externalId: row.externalId,
-          regionCode: row.regionCode,
-          op: row.op as 'upsert' | 'delete',
-          version: row.version,
-          movedOut: row.movedOut,
-          changedAt: row.changedAt,
-          record,
-        };
+        return entryJson(row, JSON.stringify(record));
       });
       for (const [collection, reads] of Object.entries(piiReads)) {
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
       const nextCursor = lastSeq > afterSeq ? encode(lastSeq) : after || encode(0);
-      // JSON.stringify item by item rather than the route's compiled serializer: every field of an item is set
-      // above (nothing undeclared), and a record is free-form, which the compiled serializer checks against its
-      // schema and then writes key by key — a fifth of a page's time. The page goes out as bytes (json-bytes.ts).
-      return sendJsonBytes(reply, itemsPageBytes(items satisfies z.output<typeof ChangeItem>[], { nextCursor }));
+      // Written entry by entry rather than by the route's compiled serializer (see `entryJson`), and sent as
+      // bytes (json-bytes.ts).
+      return sendJsonBytes(reply, itemsPageBytes(items, { nextCursor }));
     },
   );
 };

@@ -387,6 +387,59 @@ describe('what an entry carries', () => {
   });
 });
 
+describe('views kept with the entries', () => {
+  it('a masked reader is sent the view kept at write time when it covers what the view shows; others are rendered for', async () => {
+    const city = '410600';
+    const readers = {
+      city: await bearer({ region: city, scope: 'records:read' }),
+      district: await bearer({ region: '410621', scope: 'records:read' }),
+      full: await bearer({ region: '410621', scope: 'records:read pii:read' }),
+    };
+    const heads = {
+      city: await feedHead(ctx.app, readers.city),
+      district: await feedHead(ctx.app, readers.district),
+      full: await feedHead(ctx.app, readers.full),
+    };
+    // An officer of one district in a unit of another: the unit's key shows only to readers covering both.
+    const unit = await put(ctx.app, 'org-units', '410622', 'VIEW-OU', anOrgUnit());
+    const written = await ctx.app.inject({
+      method: 'PUT',
+      url: '/v1/officers/external/410621/VIEW-1',
+      headers: await bearer({ region: city }),
+      payload: anOfficer({ orgUnitId: unit.id }),
+    });
+    expect(written.statusCode, written.body).toBe(201);
+    const officer = written.json<RecordJson>();
+    const read = async (who: keyof typeof readers) => {
+      const { summary: _summary, ...record } = (await ctx.app.inject({ method: 'GET', url: `/v1/officers/${officer.id}`, headers: readers[who] })).json<RecordJson>();
+      return record;
+    };
+    const entry = async (who: keyof typeof readers) => {
+      const { items } = await drainFeed(ctx.app, readers[who], { after: heads[who], collections: 'officers' });
+      expect(items, who).toHaveLength(1);
+      return items[0]!.record;
+    };
+    const asRead = { city: await read('city'), district: await read('district'), full: await read('full') };
+    expect(asRead.city).toMatchObject({ orgUnitExternalId: 'VIEW-OU' });
+    expect(asRead.district).toMatchObject({ orgUnitExternalId: null, idCardNumber: expect.stringContaining('*') });
+    for (const who of ['city', 'district', 'full'] as const) expect(await entry(who), who).toEqual(asRead[who]);
+
+    // The city reader's entry is the kept view itself: what is kept is what is sent.
+    const [kept] = await queryRows<{ scope: string; seq: string }>(
+      ctx.database.db,
+      sql`select masked_record_scope as scope, seq from changes where record_id = ${officer.id}`,
+    );
+    expect(kept?.scope).toBe('410622');
+    await ctx.database.db.execute(sql`update changes set masked_record = jsonb_set(masked_record::jsonb, '{name}', '"KEPT"')::text where seq = ${kept!.seq}`);
+    expect(await entry('city')).toMatchObject({ name: 'KEPT' });
+    expect(await entry('district')).toEqual(asRead.district);
+    expect(await entry('full')).toEqual(asRead.full);
+    // A view kept in another render format (an earlier release) is not sent: the snapshot is rendered afresh.
+    await ctx.database.db.execute(sql`update changes set masked_record_format = 'earlier' where seq = ${kept!.seq}`);
+    expect(await entry('city')).toEqual(asRead.city);
+  });
+});
+
 describe('pages of city and province readers', () => {
   it('are full across long stretches of other regions’ entries, and miss nothing', async () => {
     const writer = await bearer({ region: '410000' });

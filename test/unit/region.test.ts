@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { coveragePrefix, covers, HENAN_CITIES, REGION_CODE_PATTERN } from '../../src/domain/region.js';
+import { commonRegion, coveragePrefix, covers, HENAN_CITIES, REGION_CODE_PATTERN } from '../../src/domain/region.js';
 
 describe('coveragePrefix', () => {
   it('uses 2 digits for provinces, 4 for cities, all 6 otherwise', () => {
@@ -61,6 +61,39 @@ describe('HENAN_CITIES', () => {
     for (const code of Object.keys(HENAN_CITIES)) {
       expect(code).toMatch(REGION_CODE_PATTERN);
       expect(covers('410000', code)).toBe(true);
+    }
+  });
+});
+
+describe('commonRegion', () => {
+  it('is the narrowest district, city or province covering every code', () => {
+    expect(commonRegion(['410105'])).toBe('410105');
+    expect(commonRegion(['410105', '410105'])).toBe('410105');
+    expect(commonRegion(['410105', '410102'])).toBe('410100');
+    expect(commonRegion(['410100', '410102'])).toBe('410100');
+    expect(commonRegion(['410105', '410302'])).toBe('410000');
+    expect(commonRegion(['419001', '410102'])).toBe('410000');
+    // 410001 and 410002 share 4100, but 410000 is the province: its coverage is the whole of 41.
+    expect(commonRegion(['410001', '410002'])).toBe('410000');
+    expect(commonRegion(['410105', '420102'])).toBeUndefined();
+    expect(commonRegion([])).toBeUndefined();
+    expect(commonRegion(['41010x'])).toBeUndefined();
+  });
+
+  it('covers each code, and a reader covering it covers each code too', () => {
+    const codes = [...Object.keys(HENAN_CITIES), '420100', '420102', '410001'];
+    for (const a of codes) {
+      for (const b of codes) {
+        const common = commonRegion([a, b]);
+        if (common === undefined) {
+          expect(a.slice(0, 2)).not.toBe(b.slice(0, 2));
+          continue;
+        }
+        expect(covers(common, a) && covers(common, b), `${a} ${b} → ${common}`).toBe(true);
+        for (const reader of codes) {
+          if (covers(reader, common)) expect(covers(reader, a) && covers(reader, b), `${reader} covers ${common}`).toBe(true);
+        }
+      }
     }
   });
 });

@@ -24,6 +24,16 @@ export const changes = pgTable(
      * `region_code` the old region): the new region. Readers covering the new region skip the entry.
      */
     movedTo: varchar('moved_to', { length: 6 }),
+    /**
+     * The record as a reader without pii:read sees it, rendered once when written (JSON text): served as
+     * it is to such readers covering `masked_record_scope`, so most feed pages parse and render nothing.
+     * Null on deletes and on entries written before it was kept.
+     */
+    maskedRecord: text('masked_record'),
+    /** The region whose readers see every reference key `masked_record` shows; null when it shows none. */
+    maskedRecordScope: varchar('masked_record_scope', { length: 6 }),
+    /** The render format `masked_record` was made in (render.ts `renderFormat`): another format is rendered afresh. */
+    maskedRecordFormat: text('masked_record_format'),
   },
   (t) => [index('changes_region_seq_idx').on(t.regionCode, t.seq)],
 );
