@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getTableName, is, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { PgColumn, PgDialect } from 'drizzle-orm/pg-core';
-import type pg from 'pg';
+import pg from 'pg';
 import type { CollectionDefinition, SourceParams, StoredRow } from './definition.js';
 import { qualified, readSelectionOf, type Registry } from './store.js';
 
@@ -18,9 +18,25 @@ interface CompiledSelection {
   /** `select … from ` split at its parameters: parts.length === slots.length + 1. */
   parts: string[];
   slots: Slot[];
-  /** Table columns by result key, to map driver values as the query builder would. */
+  /**
+   * Table columns by result key, to map driver values as the query builder would — but for the record's
+   * own times, which stay in PostgreSQL's text form: the renderer rewrites that form (render.ts `instant`)
+   * where a Date would cost a parse here and a `toISOString` there, three per row.
+   */
   columns: Map<string, PgColumn>;
 }
+
+/** The record's own times, left as PostgreSQL writes them (see `CompiledSelection.columns`). */
+const TEXT_TIMES = new Set(['createdAt', 'updatedAt', 'deletedAt']);
+
+/**
+ * Type parsers of the selection: times come as text, as drizzle's own driver takes them (its columns map the
+ * text to a Date); everything else as `pg` parses it.
+ */
+const selectionTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.TIMESTAMPTZ || oid === pg.types.builtins.TIMESTAMP ? (text: string) => text : pg.types.getTypeParser(oid, format),
+};
 
 type Slot = { placeholder: keyof SourceParams } | { value: unknown };
 
@@ -36,7 +52,7 @@ function compileSelection(def: CollectionDefinition, registry: Registry): Compil
   const columns = new Map<string, PgColumn>();
   const fields = Object.entries(readSelectionOf(def, registry, params)).map(([key, field]) => {
     if (is(field, PgColumn)) {
-      columns.set(key, field);
+      if (!TEXT_TIMES.has(key)) columns.set(key, field);
       return sql`${qualified(field)} as ${sql.identifier(key)}`;
     }
     return sql`${(field as SQL.Aliased).sql} as ${sql.identifier(key)}`;
@@ -82,15 +98,19 @@ export async function compiledList(pool: pg.Pool, def: CollectionDefinition, reg
   // The page first, planned for its values (an unnamed statement): which plan is right depends on how many rows
   // the filter matches — walk the key and stop at the limit, or use the filter's index and sort — and a generic
   // plan, made once for any values, scanned and sorted every officer of a city for a page of 50.
-  const page = dialect.sqlToQuery(sql`select ${id} as id from ${table}${where} order by ${id} limit ${query.limit}`);
-  const ids = (await pool.query<{ id: string }>({ text: page.sql, values: page.params })).rows.map((row) => row.id);
+  // The ids come back as one array value: a row per id costs the driver more than the statement itself.
+  const page = dialect.sqlToQuery(
+    sql`select coalesce(array_agg(p.id order by p.id), '{}') as ids from (select ${id} as id from ${table}${where} order by ${id} limit ${query.limit}) as p`,
+  );
+  const [first] = (await pool.query<{ ids: string[] }>({ text: page.sql, values: page.params })).rows;
+  const ids = first?.ids ?? [];
   if (ids.length === 0) return [];
   // Then the selection for those rows only, its subqueries once per row: prepared once per collection.
   const statement = dialect.sqlToQuery(
     sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[])) as ${table} order by ${id}`,
   );
   const name = `read_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
-  const raw = (await pool.query({ name, text: statement.sql, values: statement.params })).rows as Record<string, unknown>[];
+  const raw = (await pool.query({ name, text: statement.sql, values: statement.params, types: selectionTypes })).rows as Record<string, unknown>[];
   const columns = [...selection.columns];
   for (const row of raw) {
     for (const [key, column] of columns) {

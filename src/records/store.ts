@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, getTableName, inArray, isNull, sql, type SQL 
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import type { CollectionDefinition, RecordTable, RefSpec, SourceParams, StoredRow } from './definition.js';
-import { refRegionKey } from './render.js';
+import { hashKey, refRegionKey } from './render.js';
 
 /** Collections by name: references and the batch endpoint find their targets here. */
 export type Registry = ReadonlyMap<string, CollectionDefinition>;
@@ -62,6 +62,23 @@ export function selectionOf(def: CollectionDefinition, registry: Registry): Reco
   return selection;
 }
 
+const shownSelections = new WeakMap<CollectionDefinition, Record<string, PgColumn | SQL.Aliased>>();
+
+/**
+ * The stored selection less what a read never shows nor needs: the keyed hashes of personal fields (a
+ * write compares them; a read renders from the ciphertext or the masked form) and the tombstone mark (a
+ * read finds live records only). Each is a column of every row a list page parses.
+ */
+function shownSelectionOf(def: CollectionDefinition, registry: Registry): Record<string, PgColumn | SQL.Aliased> {
+  let selection = shownSelections.get(def);
+  if (!selection) {
+    const hidden = new Set(['deletedAt', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
+    selection = Object.fromEntries(Object.entries(selectionOf(def, registry)).filter(([key]) => !hidden.has(key)));
+    shownSelections.set(def, selection);
+  }
+  return selection;
+}
+
 /**
  * SQL of correlated subqueries in a read's selection. In a one-table select the query builder writes columns
  * without their table, so a subquery's `officer_id = id` would compare the subquery's own columns: these name
@@ -78,8 +95,8 @@ export const fromAs = (table: RecordTable, alias: string): SQL => sql`${sql.iden
  */
 export function readSelectionOf(def: CollectionDefinition, registry: Registry, params: SourceParams): Record<string, PgColumn | SQL.Aliased> {
   const sources = def.computed?.sources?.(params);
-  if (!sources) return selectionOf(def, registry);
-  const selection = { ...selectionOf(def, registry) };
+  if (!sources) return shownSelectionOf(def, registry);
+  const selection = { ...shownSelectionOf(def, registry) };
   for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
   return selection;
 }
