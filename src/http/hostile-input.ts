@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
@@ -89,6 +90,12 @@ const tooDeep = () =>
     errors: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels`, in: 'body' }],
   });
 
+const notUtf8 = () =>
+  new AppError(400, 'validation_failed', 'Validation failed', {
+    detail: 'The JSON body is not valid UTF-8: send text encoded as UTF-8 (RFC 8259 §8.1).',
+    errors: [{ path: '/', message: 'is not valid UTF-8', in: 'body' }],
+  });
+
 function badTextError(errors: FieldError[], where: 'body' | 'query string' | 'path'): AppError {
   return validationFailed(errors, `The request ${where} has text that cannot be stored (NUL characters or invalid Unicode).`);
 }
@@ -116,10 +123,11 @@ function checkStrings(source: unknown, location: 'query' | 'params'): FieldError
 
 /**
  * One guard for input the record schemas cannot be trusted to catch (DESIGN §5, "hostile input"):
- * - JSON bodies: nesting deeper than MAX_JSON_DEPTH is refused before parsing; after parsing, every string
- *   and member name holding a NUL or a lone surrogate is refused with its JSON Pointer. PostgreSQL text
- *   cannot hold NUL, and it stores a lone surrogate as U+FFFD, so such a value would answer 500 or change
- *   at every re-sync.
+ * - JSON bodies: bytes that are not UTF-8 are refused (decoding would turn them into U+FFFD: a different
+ *   name, stored without a word); nesting deeper than MAX_JSON_DEPTH is refused before parsing; after
+ *   parsing, every string and member name holding a NUL or a lone surrogate is refused with its JSON
+ *   Pointer. PostgreSQL text cannot hold NUL, and it stores a lone surrogate as U+FFFD, so such a value
+ *   would answer 500 or change at every re-sync.
  * - Query strings and path parameters: the same text check, and unknown query parameters are refused
  *   with their names (a misspelt filter must not silently return everything).
  */
@@ -127,6 +135,7 @@ export const hostileInputPlugin = fp(
   async (app: FastifyInstance) => {
     const parseJson = app.getDefaultJsonParser('error', 'error');
     const guardedJson = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      if (typeof body !== 'string' && !isUtf8(body)) return done(notUtf8());
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
       parseJson(request, text, (err, parsed) => {
@@ -137,8 +146,8 @@ export const hostileInputPlugin = fp(
       });
     };
     app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, guardedJson);
-    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, guardedJson);
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, guardedJson);
+    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'buffer' }, guardedJson);
 
     app.addHook('preValidation', async (request) => {
       const params = checkStrings(request.params, 'params');

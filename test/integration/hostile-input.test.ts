@@ -104,6 +104,33 @@ describe('NUL characters', () => {
   });
 });
 
+describe('bytes that are not UTF-8', () => {
+  it('are 400 for a write and a merge patch, and change nothing: not stored as U+FFFD', async () => {
+    const region = '410207';
+    const url = `/v1/org-units/external/${region}/UTF`;
+    const good = await put(ctx.app, 'org-units', region, 'UTF', anOrgUnit());
+    // "执法" with its last byte cut, then a lone continuation byte, and a Latin-1 "é".
+    for (const bytes of [[0xe6, 0x89, 0xa7, 0xe6, 0xb3], [0x80], [0xe9]]) {
+      const name = Buffer.concat([Buffer.from('{"name":"'), Buffer.from(bytes), Buffer.from('","level":"city"}')]);
+      for (const [method, contentType] of [
+        ['PUT', 'application/json'],
+        ['PATCH', 'application/merge-patch+json'],
+      ] as const) {
+        const res = await ctx.app.inject({
+          method,
+          url: method === 'PUT' ? url : `/v1/org-units/${good.id}`,
+          headers: { ...(await bearer({ region })), 'content-type': contentType },
+          payload: name,
+        });
+        expectRefused(res, '/');
+        expect(problemOf(res).detail).toContain('UTF-8');
+      }
+    }
+    const again = await put(ctx.app, 'org-units', region, 'UTF', anOrgUnit());
+    expect(again).toMatchObject({ version: good.version, name: anOrgUnit().name });
+  });
+});
+
 describe('lone surrogates', () => {
   it('in a single write are 400 at their path, on create and on update', async () => {
     const region = '410204';
