@@ -73,6 +73,9 @@ export function toAppError(error: unknown, route?: { bodyLimit?: number | undefi
   if (fromDb) return fromDb;
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
+    // A plugin's own refusal (e.g. a Content-Encoding it cannot decode): the code its status stands for.
+    if (status === 415) return new AppError(415, 'unsupported_media_type', 'Unsupported media type', { detail: fastifyError.message });
+    if (status === 413) return new AppError(413, 'payload_too_large', 'Payload too large', { detail: fastifyError.message });
     return new AppError(status, 'bad_request', 'Bad request', { detail: fastifyError.message });
   }
   return new AppError(500, 'internal_error', 'Internal server error', {

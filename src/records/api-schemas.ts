@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CollectionDefinition, RefSpec } from './definition.js';
-import { ExternalId, ListQueryBase, RegionCode, Uuid } from './schemas.js';
+import { ExternalId, Instant, ListQueryBase, RegionCode, Uuid } from './schemas.js';
 
 export interface CollectionSchemas {
   /** POST and PUT body: the full record. */
@@ -133,7 +133,7 @@ function makeCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
     ...ListQueryBase,
     regionCode: RegionCode.optional().describe('Only records in this region and the regions it covers'),
     externalId: ExternalId.optional().describe("Only the record with this caller's key"),
-    updatedAfter: z.iso.datetime({ offset: true }).optional().describe('Only records changed after this instant'),
+    updatedAfter: Instant.optional().describe('Only records changed after this instant'),
     ...(def.filters?.query ?? {}),
   });
 

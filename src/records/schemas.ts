@@ -16,7 +16,25 @@ export const ExternalId = z
 
 export const Uuid = z.uuid().describe('Server-assigned id 记录编号 (UUID)');
 
-export const CalendarDate = z.iso.date().describe('Date 日期 (YYYY-MM-DD)');
+/**
+ * The years an ISO date or instant may name here: 0001–9999. An ISO check passes year 0000, which PostgreSQL
+ * refuses (there is no year 0), and an instant past 9999 in UTC has no four-digit ISO form: either reached
+ * the database as a refused value instead of a 400 naming the field.
+ */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+const YEARS = 'must lie in the years 0001–9999';
+
+export const CalendarDate = z.iso
+  .date()
+  .refine((value) => !value.startsWith('0000'), YEARS)
+  .describe('Date 日期 (YYYY-MM-DD)');
+
+/** An instant given by a client (RFC 3339 with an offset), within the years 0001–9999 in UTC. */
+export const Instant = z.iso.datetime({ offset: true }).refine((value) => {
+  const at = Date.parse(value);
+  return at >= FIRST_INSTANT && at <= LAST_INSTANT;
+}, YEARS);
 
 export const FieldErrorSchema = z
   .object({

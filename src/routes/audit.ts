@@ -5,7 +5,7 @@ import type { Database } from '../db/client.js';
 import { auditLog } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import { regionFilter } from '../records/region-scope.js';
-import { commonProblems, RegionCode } from '../records/schemas.js';
+import { commonProblems, Instant, RegionCode } from '../records/schemas.js';
 import { AUDIT_OPS, NO_RECORD, type AuditOp } from '../records/write-scope.js';
 
 const AuditEntry = z
@@ -53,8 +53,8 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
           recordId: z.uuid().optional(),
           sub: z.string().max(200).optional(),
           op: z.enum(AUDIT_OPS).optional(),
-          from: z.iso.datetime({ offset: true }).optional().describe('At or after this instant'),
-          to: z.iso.datetime({ offset: true }).optional().describe('At or before this instant'),
+          from: Instant.optional().describe('At or after this instant'),
+          to: Instant.optional().describe('At or before this instant'),
         }),
         response: { 200: AuditPage, ...commonProblems },
       },

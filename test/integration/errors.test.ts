@@ -6,6 +6,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { bearer, useTestApp } from '../support/context.js';
 import { givenOrgUnit, problemOf } from '../support/fixtures.js';
+import { aCredential, seedOfficer } from '../support/people-fixtures.js';
 
 const ctx = useTestApp();
 
@@ -222,5 +223,41 @@ describe('problem details (RFC 9457)', () => {
       [403, 'forbidden_region'],
     ]);
     for (const res of answers) expectProblem(res, res.statusCode, problemOf(res).code);
+  });
+});
+
+describe('dates and instants outside the years 0001–9999', () => {
+  it('are 400 at the field, in a list filter, an audit range and a record body, not a refusal from the database', async () => {
+    const headers = await headersP;
+    for (const value of ['0000-01-01T00:00:00Z', '0001-01-01T07:00:00+08:00', '9999-12-31T23:00:00-02:00']) {
+      const list = await ctx.app.inject({ method: 'GET', url: `/v1/officers?updatedAfter=${encodeURIComponent(value)}`, headers });
+      expect(expectProblem(list, 400, 'validation_failed').errors).toEqual([expect.objectContaining({ path: '/updatedAfter', in: 'query' })]);
+      const audit = await ctx.app.inject({ method: 'GET', url: `/v1/audit?from=${encodeURIComponent(value)}`, headers });
+      expect(expectProblem(audit, 400, 'validation_failed').errors).toEqual([expect.objectContaining({ path: '/from', in: 'query' })]);
+    }
+    for (const value of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      const list = await ctx.app.inject({ method: 'GET', url: `/v1/officers?updatedAfter=${encodeURIComponent(value)}`, headers });
+      expect(list.statusCode, list.body).toBe(200);
+    }
+    const { officer } = await seedOfficer(ctx.app, REGION, 'YEAR-0', { credential: false });
+    const credential = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/credentials',
+      headers,
+      payload: { ...aCredential({ issuedOn: '0000-01-01' }), regionCode: REGION, externalId: 'YEAR-0-C', officerId: officer.id },
+    });
+    expect(expectProblem(credential, 400, 'validation_failed').errors).toEqual([expect.objectContaining({ path: '/issuedOn', in: 'body' })]);
+  });
+});
+
+describe('a request body in a Content-Encoding the service does not decode', () => {
+  it('is 415 unsupported_media_type', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/org-units',
+      headers: { ...(await headersP), 'content-type': 'application/json', 'content-encoding': 'compress' },
+      payload: '{}',
+    });
+    expect(expectProblem(res, 415, 'unsupported_media_type').detail).toContain('compress');
   });
 });
