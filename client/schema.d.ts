@@ -2744,7 +2744,7 @@ export interface components {
         };
         /** @description RFC 9457 problem details */
         Problem: {
-            /** @description Stable machine-readable code: validation_failed, malformed_json, payload_too_large, unsupported_media_type, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, precondition_required, rule_violation, reference_not_found, still_referenced, batch_rolled_back, too_many_identity_probes, service_unavailable, retry, query_timeout, internal_error */
+            /** @description Stable machine-readable code: validation_failed, malformed_json, bad_request, payload_too_large, unsupported_media_type, uri_too_long, headers_too_large, request_timeout, method_not_allowed, unauthorized, insufficient_scope, forbidden_region, not_found, conflict, version_conflict, rule_violation, reference_not_found, still_referenced, batch_rolled_back, too_many_identity_probes, rate_limited, overloaded, service_unavailable, retry, query_timeout, internal_error */
             code: string;
             detail?: string;
             errors?: components["schemas"]["FieldError"][];

@@ -1,4 +1,5 @@
-import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../plugins/problem.js';
@@ -8,11 +9,17 @@ interface ClientError extends Error {
   rawPacket?: unknown;
 }
 
-const PROBLEMS: Record<string, { status: number; code: string; detail: string }> = {
-  timeout: { status: 408, code: 'request_timeout', detail: 'The request was not received in time.' },
-  headers: { status: 431, code: 'headers_too_large', detail: 'The request headers are too large.' },
-  uri: { status: 414, code: 'uri_too_long', detail: 'The request target (path and query string) is too long.' },
-  other: { status: 400, code: 'bad_request', detail: 'The request is not valid HTTP.' },
+const PROBLEMS: Record<string, { status: number; code: string; title: string; reason: string; detail: string }> = {
+  timeout: { status: 408, code: 'request_timeout', title: 'Request timeout', reason: 'Request Timeout', detail: 'The request was not received in time.' },
+  headers: {
+    status: 431,
+    code: 'headers_too_large',
+    title: 'Request headers too large',
+    reason: 'Request Header Fields Too Large',
+    detail: 'The request headers are too large.',
+  },
+  uri: { status: 414, code: 'uri_too_long', title: 'URI too long', reason: 'URI Too Long', detail: 'The request target (path and query string) is too long.' },
+  other: { status: 400, code: 'bad_request', title: 'Bad request', reason: 'Bad Request', detail: 'The request is not valid HTTP.' },
 };
 
 /**
@@ -40,18 +47,24 @@ export function problemClientErrorHandler(this: FastifyInstance, err: ClientErro
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const problem = PROBLEMS[kindOf(err)]!;
   this.log.debug({ code: err.code }, `client error: ${problem.code}`);
-  // A response already under way on this socket (e.g. a 401 sent before a slow body ended) cannot be followed by another.
-  const responding = (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+  // A response already under way on this socket (e.g. a 401 sent before a slow body ended) cannot be followed by
+  // another. A request still waiting for its body has a response object that has sent nothing: it gets the 408.
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  const responding = pending != null && pending.headersSent !== false;
   if (socket.writable && !responding) {
+    // Like every other problem: its own request id, in the body and the header, to quote in a support request.
+    const requestId = randomUUID();
     const body = JSON.stringify({
       type: problemType(problem.code),
-      title: STATUS_CODES[problem.status],
+      title: problem.title,
       status: problem.status,
       detail: problem.detail,
       code: problem.code,
+      requestId,
     });
     socket.write(
-      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `HTTP/1.1 ${problem.status} ${problem.reason}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8\r\n` +
+        `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
     socket.destroySoon();

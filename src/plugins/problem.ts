@@ -66,6 +66,13 @@ export function toAppError(error: unknown, route?: { bodyLimit?: number | undefi
     default:
       break;
   }
+  if (isAbortedBody(error)) {
+    // The client closed the connection mid-body, or the request time limit closed it: not the database's
+    // ECONNRESET, and nobody is left to answer.
+    return new AppError(408, 'request_timeout', 'Request timeout', {
+      detail: 'The request body did not arrive: the connection closed before it ended (request time limit, or the client).',
+    });
+  }
   if (error instanceof SyntaxError && (fastifyError.statusCode === 400 || !fastifyError.statusCode)) {
     return new AppError(400, 'malformed_json', 'Malformed JSON', { detail: 'The request body is not valid JSON.' });
   }
@@ -82,6 +89,12 @@ export function toAppError(error: unknown, route?: { bodyLimit?: number | undefi
     detail: 'An unexpected error occurred; it has been logged with the request id.',
     cause: error,
   });
+}
+
+/** Node's error on a request body whose connection closed before it ended (`connResetException('aborted')`). */
+function isAbortedBody(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown; syscall?: unknown } | null;
+  return error instanceof Error && e?.code === 'ECONNRESET' && e.message === 'aborted' && e.syscall === undefined;
 }
 
 function appErrorCause(error: unknown): AppError | undefined {

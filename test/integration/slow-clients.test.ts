@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { capConnections, httpServerOptions } from '../../src/http/limits.js';
-import { openTestDatabase, TEST_JWT_SECRET, TEST_PII_KEY } from '../support/context.js';
+import { bearer, openTestDatabase, TEST_JWT_SECRET, TEST_PII_KEY } from '../support/context.js';
 
 const CONNECTIONS = 1000;
 const config = loadConfig({
@@ -105,5 +105,32 @@ describe('1000 dripping connections', () => {
     expect(Math.max(...latencies)).toBeLessThan(5000);
     // And the server is fine afterwards.
     expect(await healthz()).toBeLessThan(1000);
+  });
+});
+
+describe('a client with a token that drips its body', () => {
+  it('gets a 408 problem when the request time limit closes the connection', { timeout: 20_000 }, async () => {
+    const { authorization } = await bearer({ region: '410102' });
+    const answer = await new Promise<string>((resolve, reject) => {
+      let received = '';
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.write(
+          `POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+        );
+      });
+      sockets.push(socket);
+      const drip = setInterval(() => socket.writable && socket.write(' '), 200);
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve(received);
+      });
+      socket.on('error', () => {});
+      setTimeout(() => reject(new Error(`still open after 15 s; received ${JSON.stringify(received)}`)), 15_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toMatch(/content-type: application\/problem\+json/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 408, code: 'request_timeout' });
   });
 });

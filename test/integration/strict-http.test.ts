@@ -252,12 +252,12 @@ describe('errors from the HTTP parser', () => {
   });
 
   function raw(path: string, headers: Record<string, string>) {
-    return new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+    return new Promise<{ status: number; type: string | undefined; requestId: unknown; body: string }>((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], requestId: res.headers['x-request-id'], body }));
       });
       req.on('error', reject);
       req.end();
@@ -267,14 +267,16 @@ describe('errors from the HTTP parser', () => {
   it('headers too large: 431 as problem+json', async () => {
     const res = await raw('/healthz', { 'x-padding': 'x'.repeat(20_000) });
     expect(res.status).toBe(431);
-    expect(res.type).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(res.body)).toMatchObject({ status: 431, code: 'headers_too_large' });
+    expect(res.type).toBe('application/problem+json; charset=utf-8');
+    // Like every other problem, with a request id in the body and the header.
+    expect(JSON.parse(res.body)).toMatchObject({ status: 431, code: 'headers_too_large', requestId: res.requestId });
+    expect(res.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('a request line too long: 414 as problem+json', async () => {
     const res = await raw(`/healthz?${'q'.repeat(20_000)}`, {});
     expect(res.status).toBe(414);
-    expect(res.type).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(res.body)).toMatchObject({ status: 414, code: 'uri_too_long' });
+    expect(res.type).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(res.body)).toMatchObject({ status: 414, code: 'uri_too_long', title: 'URI too long', requestId: res.requestId });
   });
 });
