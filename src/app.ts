@@ -10,7 +10,7 @@ import { problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
-import { httpConventionsPlugin } from './plugins/http-conventions.js';
+import { httpConventionsPlugin, responseHeadersPlugin } from './plugins/http-conventions.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
@@ -110,6 +110,8 @@ export async function buildApp(options: BuildAppOptions) {
   });
 
   await app.register(problemPlugin);
+  // CORS and security headers first: every answer carries them, the gate's and the token check's refusals too.
+  await app.register(responseHeadersPlugin, { config });
   // Before the routes (it gates their handlers) and before auth (a full queue refuses before a token is verified).
   await app.register(admissionPlugin, { gate });
   // JSON bodies (also merge patches), query strings and path parameters: depth, NUL, lone surrogates, unknown parameters.

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 
 export interface HttpConventionsOptions {
-  config: Pick<Config, 'CORS_ORIGINS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS'>;
+  config: Pick<Config, 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS'>;
 }
 
 /** Request headers a browser client may send, and response headers it may read, when CORS is on. */
@@ -23,31 +23,17 @@ export const CORS_EXPOSED_HEADERS = [
   'ratelimit-reset',
 ];
 
-/** Swagger UI and the document itself carry no personal data; everything else is `no-store`. */
-const CACHEABLE = /^\/(docs(\/|$)|openapi\.json$)/;
-
-/**
- * The rate-limit bucket of a request: the token's client (`client_id`, else `sub`) once the auth hook has
- * verified it, else the peer address (public routes: health, discovery without a token, docs).
- */
-export function rateLimitKey(request: FastifyRequest): string {
-  const principal = (request.call as FastifyRequest['call'] | undefined)?.principal;
-  if (principal) return `client:${principal.clientId ?? principal.sub}`;
-  return `ip:${request.ip}`;
+export interface ResponseHeadersOptions {
+  config: Pick<Config, 'CORS_ORIGINS'>;
 }
 
 /**
- * The HTTP conventions integrators expect, from the Fastify team's own plugins: compression, CORS with an
- * allow-list (off unless CORS_ORIGINS is set), rate limiting per client with `RateLimit-*` headers and 429
- * problems, security headers for an API, and `Cache-Control: no-store` wherever personal data can appear.
+ * CORS (off unless CORS_ORIGINS is set) and security headers for an API, on every answer: registered before
+ * the admission gate and the token check, so their refusals (503, 401, 403) carry them too — a browser client
+ * shown a 401 without `Access-Control-Allow-Origin` reports a network error instead of the 401.
  */
-export const httpConventionsPlugin = fp(
-  async (app: FastifyInstance, { config }: HttpConventionsOptions) => {
-    // gzip and deflate at level 1, as nginx compresses by default: JSON of records still shrinks ninefold
-    // (a feed page of 1000 entries: 849 KB → 104 KB in 3.3 ms, against 81 KB in 7 ms at zlib's default 6),
-    // and a reader waits for the last compressed byte. Brotli keeps the plugin's quality 4.
-    await app.register(compress, { global: true, encodings: ['br', 'gzip', 'deflate'], zlibOptions: { level: 1 } });
-
+export const responseHeadersPlugin = fp(
+  async (app: FastifyInstance, { config }: ResponseHeadersOptions) => {
     if (config.CORS_ORIGINS.length > 0) {
       await app.register(cors, {
         origin: [...config.CORS_ORIGINS],
@@ -67,6 +53,34 @@ export const httpConventionsPlugin = fp(
       referrerPolicy: { policy: 'no-referrer' },
       crossOriginEmbedderPolicy: false,
     });
+  },
+  { name: 'response-headers' },
+);
+
+/** Swagger UI and the document itself carry no personal data; everything else is `no-store`. */
+const CACHEABLE = /^\/(docs(\/|$)|openapi\.json$)/;
+
+/**
+ * The rate-limit bucket of a request: the token's client (`client_id`, else `sub`) once the auth hook has
+ * verified it, else the peer address (public routes: health, discovery without a token, docs).
+ */
+export function rateLimitKey(request: FastifyRequest): string {
+  const principal = (request.call as FastifyRequest['call'] | undefined)?.principal;
+  if (principal) return `client:${principal.clientId ?? principal.sub}`;
+  return `ip:${request.ip}`;
+}
+
+/**
+ * The HTTP conventions integrators expect, from the Fastify team's own plugins: compression, rate limiting
+ * per client with `RateLimit-*` headers and 429 problems, and `Cache-Control: no-store` wherever personal
+ * data can appear (CORS and security headers: `responseHeadersPlugin`).
+ */
+export const httpConventionsPlugin = fp(
+  async (app: FastifyInstance, { config }: HttpConventionsOptions) => {
+    // gzip and deflate at level 1, as nginx compresses by default: JSON of records still shrinks ninefold
+    // (a feed page of 1000 entries: 849 KB → 104 KB in 3.3 ms, against 81 KB in 7 ms at zlib's default 6),
+    // and a reader waits for the last compressed byte. Brotli keeps the plugin's quality 4.
+    await app.register(compress, { global: true, encodings: ['br', 'gzip', 'deflate'], zlibOptions: { level: 1 } });
 
     await app.register(rateLimit, {
       global: true,

@@ -86,6 +86,19 @@ describe('HTTP conventions', () => {
     expect(get.headers['access-control-expose-headers']).toContain('etag');
   });
 
+  it('refusals of the token check carry CORS and security headers too, so a browser client sees the 401 and 403', async () => {
+    const origin = 'https://platform.zhengzhou.example';
+    const noScope = await bearer({ region: '410100', scope: 'pii:read' });
+    for (const headers of [{ origin }, { origin, authorization: 'Bearer not-a-token' }, { origin, ...noScope }]) {
+      const res = await ctx.app.inject({ method: 'GET', url: '/v1/officers', headers });
+      expect([401, 403], res.body).toContain(res.statusCode);
+      expect(res.headers['access-control-allow-origin']).toBe(origin);
+      expect(res.headers['access-control-expose-headers']).toContain('x-request-id');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    }
+  });
+
   it('GET /v1 describes the collections, limits and scopes, and what the token may do', async () => {
     const anonymous = await ctx.app.inject({ method: 'GET', url: '/v1' });
     expect(anonymous.statusCode).toBe(200);
