@@ -246,8 +246,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
       const items = rows.map((row) => {
-        const def = engine.registry.get(row.collection);
         if (row.masked !== null) return entryJson(row, row.masked);
+        const def = engine.registry.get(row.collection);
         let record: Record<string, unknown> | null = null;
         if (def && row.record) {
           // The snapshot leaves out what the entry's own columns say (engine.ts `feedSnapshot`). It keeps the
