@@ -157,9 +157,12 @@ export const hostileInputPlugin = fp(
       const unknown = Object.keys(query).filter((key) => !declared.has(key));
       if (unknown.length > 0) {
         const accepted = declared.size > 0 ? `this operation accepts: ${[...declared].join(', ')}` : 'this operation takes no query parameters';
+        // Reported like bad body values: at most MAX_REPORTED, so 1000 unknown names do not answer 250 KB.
+        const reported = unknown.slice(0, MAX_REPORTED);
+        const more = unknown.length > reported.length ? ` and ${unknown.length - reported.length} more` : '';
         throw validationFailed(
-          unknown.map((key) => ({ path: `/${pointerToken(key)}`, message: `unknown query parameter "${key}"; ${accepted}`, in: 'query' })),
-          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`,
+          reported.map((key) => ({ path: `/${pointerToken(key)}`, message: `unknown query parameter "${key}"; ${accepted}`, in: 'query' })),
+          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${reported.slice(0, 10).join(', ')}${unknown.length > 10 ? `, …` : ''}${more ? ` (${unknown.length} in all)` : ''}.`,
         );
       }
       const text = checkStrings(query, 'query');

@@ -105,6 +105,17 @@ describe('unknown query parameters', () => {
     expect(problemOf(feed).errors![0]!.message).toMatch(/after/);
   });
 
+  it('are reported 50 at most, however many are sent', async () => {
+    const names = Array.from({ length: 1000 }, (_, i) => `p${i}`);
+    const res = await ctx.app.inject({ method: 'GET', url: `/v1/officers?${names.map((n) => `${n}=1`).join('&')}`, headers: await bearer({ region: '410304' }) });
+    expect(res.statusCode).toBe(400);
+    const problem = problemOf(res);
+    expect(problem.errors).toHaveLength(50);
+    expect(problem.errors![0]).toMatchObject({ path: '/p0', in: 'query' });
+    expect(problem.detail).toContain('1000 in all');
+    expect(res.body.length).toBeLessThan(20_000);
+  });
+
   it('known ones still work', async () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/v1/officers?employmentStatus=active&limit=5', headers: await bearer({ region: '410304' }) });
     expect(res.statusCode).toBe(200);
