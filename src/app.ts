@@ -107,6 +107,10 @@ export async function buildApp(options: BuildAppOptions) {
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Answered before its body arrived (a 401, 413, 503 …): the connection closes after the answer, rather
+    // than read on a body nobody wants — which a dripping client can stretch to the request time limit, and
+    // then be answered a second time (408).
+    if (request.raw.complete === false) reply.header('connection', 'close');
   });
 
   await app.register(problemPlugin);

@@ -38,20 +38,44 @@ function kindOf(err: ClientError): keyof typeof PROBLEMS {
   return 'other';
 }
 
+/** The response a socket is writing, or has queued first: Node's own `_httpMessage`. */
+interface PendingResponse {
+  headersSent: boolean;
+  writableFinished: boolean;
+  req?: { complete?: boolean };
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a request line too long,
  * a request that timed out, malformed HTTP) answered as RFC 9457 problems like every other error, then the
  * connection is closed. Replaces Fastify's default handler, which answers plain JSON.
+ *
+ * Answers to earlier requests of the connection (pipelined, or still being worked out) go out first and in
+ * order: a problem written ahead of them would be read as their answer — a 400 for a write that committed.
+ * The one answer not waited for is the timed-out request's own, while it has not started: the 408 is it.
+ * (A request answered before its body arrived closes its connection, app.ts, so it never gets a second.)
  */
 export function problemClientErrorHandler(this: FastifyInstance, err: ClientError, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const problem = PROBLEMS[kindOf(err)]!;
+  const kind = kindOf(err);
+  const problem = PROBLEMS[kind]!;
   this.log.debug({ code: err.code }, `client error: ${problem.code}`);
-  // A response already under way on this socket (e.g. a 401 sent before a slow body ended) cannot be followed by
-  // another. A request still waiting for its body has a response object that has sent nothing: it gets the 408.
-  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  const responding = pending != null && pending.headersSent !== false;
-  if (socket.writable && !responding) {
+  const answer = () => {
+    if (socket.destroyed) return;
+    const pending = (socket as Socket & { _httpMessage?: PendingResponse | null })._httpMessage;
+    if (pending && !pending.writableFinished) {
+      const ownTimeout = kind === 'timeout' && pending.req?.complete === false && !pending.headersSent;
+      if (!ownTimeout) {
+        // After it finishes Node hands the socket to the next queued answer, if any: look again then.
+        pending.once('finish', () => setImmediate(answer));
+        return;
+      }
+    }
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
     // Like every other problem: its own request id, in the body and the header, to quote in a support request.
     const requestId = randomUUID();
     const body = JSON.stringify({
@@ -68,7 +92,6 @@ export function problemClientErrorHandler(this: FastifyInstance, err: ClientErro
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
     socket.destroySoon();
-    return;
-  }
-  socket.destroy();
+  };
+  answer();
 }

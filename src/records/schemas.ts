@@ -25,15 +25,16 @@ const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
 const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
 const YEARS = 'must lie in the years 0001–9999';
 
+// The range is checked only on values of the right form: one that is not ISO gets the format's error alone.
 export const CalendarDate = z.iso
   .date()
-  .refine((value) => !value.startsWith('0000'), YEARS)
+  .refine((value) => !/^0000-\d\d-\d\d$/.test(value), YEARS)
   .describe('Date 日期 (YYYY-MM-DD)');
 
 /** An instant given by a client (RFC 3339 with an offset), within the years 0001–9999 in UTC. */
 export const Instant = z.iso.datetime({ offset: true }).refine((value) => {
   const at = Date.parse(value);
-  return at >= FIRST_INSTANT && at <= LAST_INSTANT;
+  return !/^\d{4}-/.test(value) || Number.isNaN(at) || (at >= FIRST_INSTANT && at <= LAST_INSTANT);
 }, YEARS);
 
 export const FieldErrorSchema = z

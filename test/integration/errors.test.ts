@@ -235,6 +235,11 @@ describe('dates and instants outside the years 0001–9999', () => {
       const audit = await ctx.app.inject({ method: 'GET', url: `/v1/audit?from=${encodeURIComponent(value)}`, headers });
       expect(expectProblem(audit, 400, 'validation_failed').errors).toEqual([expect.objectContaining({ path: '/from', in: 'query' })]);
     }
+    // A value that is not an ISO instant at all gets that one error, not a second about its year.
+    for (const value of ['2026-12-31T23:59:60Z', '2026-01-01T00:00:00+24:00', '10000-01-01T00:00:00Z']) {
+      const list = await ctx.app.inject({ method: 'GET', url: `/v1/officers?updatedAfter=${encodeURIComponent(value)}`, headers });
+      expect(expectProblem(list, 400, 'validation_failed').errors, value).toHaveLength(1);
+    }
     for (const value of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
       const list = await ctx.app.inject({ method: 'GET', url: `/v1/officers?updatedAfter=${encodeURIComponent(value)}`, headers });
       expect(list.statusCode, list.body).toBe(200);

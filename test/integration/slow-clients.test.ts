@@ -1,7 +1,8 @@
 /**
  * Slow or dripping clients cannot exhaust the server (DESIGN §5): 1000 connections that send their headers
- * without a token and then drip the body one byte at a time are closed by the request time limit, while
- * /healthz keeps answering within a second. Runs a real listening server with short limits from the config.
+ * with a token and then drip the body one byte at a time are closed by the request time limit, while
+ * /healthz keeps answering within a second; without a token they are answered 401 and closed at once.
+ * Runs a real listening server with short limits from the config.
  */
 import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
@@ -20,11 +21,14 @@ const config = loadConfig({
   HTTP_REQUEST_TIMEOUT_MS: '2000',
   HTTP_CONNECTION_TIMEOUT_MS: '3000',
   HTTP_MAX_CONNECTIONS: '1500',
+  // One client opens all the drippers: its rate limit must not answer them first.
+  RATE_LIMIT_MAX: '100000',
 });
 
 let app: App;
 let drop: () => Promise<void>;
 let port: number;
+let authorization: string;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
@@ -34,6 +38,7 @@ beforeAll(async () => {
   capConnections(app.server, config);
   await app.listen({ port: 0, host: '127.0.0.1' });
   port = (app.server.address() as AddressInfo).port;
+  ({ authorization } = await bearer({ region: '410102' }));
 });
 
 afterAll(async () => {
@@ -55,11 +60,12 @@ function healthz(): Promise<number> {
   });
 }
 
-function openDripper(): Promise<Socket> {
+function openDripper(withToken = true): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port }, () => {
       socket.write(
-        'POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{',
+        `POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\n${withToken ? `Authorization: ${authorization}\r\n` : ''}` +
+          'Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{',
       );
       resolve(socket);
     });
@@ -73,7 +79,7 @@ function openDripper(): Promise<Socket> {
 describe('1000 dripping connections', () => {
   it('are closed by the time limits while /healthz keeps answering within a second', { timeout: 40_000 }, async () => {
     for (let i = 0; i < CONNECTIONS; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, CONNECTIONS - i) }, openDripper));
+      await Promise.all(Array.from({ length: Math.min(100, CONNECTIONS - i) }, () => openDripper()));
     }
     const open = () => sockets.filter((s) => !s.destroyed && !s.closed).length;
     // All of them are in (on a busy machine the first may already have met their time limit while the last open).
@@ -108,9 +114,25 @@ describe('1000 dripping connections', () => {
   });
 });
 
+describe('a client without a token that drips its body', () => {
+  it('is answered 401 at once and its connection closed, not held to the time limit', async () => {
+    const socket = await openDripper(false);
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    const closedIn = await new Promise<number>((resolve) => {
+      const started = performance.now();
+      socket.on('close', () => resolve(performance.now() - started));
+    });
+    expect(received).toMatch(/^HTTP\/1\.1 401 /);
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
+    // The request time limit is 2 s: closed well before it.
+    expect(closedIn).toBeLessThan(1500);
+  });
+});
+
 describe('a client with a token that drips its body', () => {
   it('gets a 408 problem when the request time limit closes the connection', { timeout: 20_000 }, async () => {
-    const { authorization } = await bearer({ region: '410102' });
     const answer = await new Promise<string>((resolve, reject) => {
       let received = '';
       const socket = connect({ host: '127.0.0.1', port }, () => {

@@ -4,7 +4,7 @@
  * reach the audit log, HEAD that audits nothing, PII query parameters redacted in logs in every spelling.
  */
 import { request as httpRequest } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -282,6 +282,34 @@ describe('errors from the HTTP parser', () => {
     // Like every other problem, with a request id in the body and the header.
     expect(JSON.parse(res.body)).toMatchObject({ status: 431, code: 'headers_too_large', requestId: res.requestId });
     expect(res.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('after pipelined requests, the answers to those come first and in order, then the 400', async () => {
+    const region = '410306';
+    const { authorization } = await bearer({ region });
+    const body = JSON.stringify(anOrgUnit({ name: '管道化写入' }));
+    const received = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        // One write: a read, a write that commits, another read, then bytes that are not HTTP.
+        socket.write(
+          'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' +
+            `PUT /v1/org-units/external/${region}/PIPE HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
+            'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' +
+            'GARBAGE\r\n\r\n',
+        );
+      });
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([200, 201, 200, 400]);
+    // The write the client was answered 201 for is there.
+    const read = await ctx.app.inject({ method: 'GET', url: `/v1/org-units/external/${region}/PIPE`, headers: { authorization } });
+    expect(read.json()).toMatchObject({ version: 1, name: '管道化写入' });
   });
 
   it('a request line too long: 414 as problem+json', async () => {
