@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { collectionExamples } from '../../src/collections/examples.js';
 import { collections } from '../../src/collections/index.js';
@@ -66,6 +66,26 @@ describe('HTTP conventions', () => {
     const body = JSON.parse(gunzipSync(res.rawPayload).toString('utf8')) as { items: unknown[] };
     expect(body.items).toHaveLength(60);
     expect(res.rawPayload.length).toBeLessThan(gunzipSync(res.rawPayload).length / 3);
+  });
+
+  it('takes a compressed request body whatever the case of its coding, and ignores a coding on a request without one', async () => {
+    const headers = await writer();
+    for (const [coding, n] of [
+      ['gzip', 1],
+      ['GZIP', 2],
+      ['x-gzip', 3],
+    ] as const) {
+      const res = await ctx.app.inject({
+        method: 'PUT',
+        url: `/v1/org-units/external/410106/GZ-${n}`,
+        headers: { ...headers, 'content-type': 'application/json', 'content-encoding': coding },
+        payload: gzipSync(JSON.stringify({ name: `压缩的请求 ${n}`, level: 'city' })),
+      });
+      expect(res.statusCode, `${coding}: ${res.body}`).toBe(201);
+      expect(res.json()).toMatchObject({ name: `压缩的请求 ${n}` });
+    }
+    const bodiless = await ctx.app.inject({ method: 'GET', url: '/v1/org-units?regionCode=410106', headers: { ...headers, 'content-encoding': 'zstd' } });
+    expect(bodiless.statusCode, bodiless.body).toBe(200);
   });
 
   it('answers a CORS preflight from a listed origin, and not from another', async () => {
