@@ -6,7 +6,7 @@ import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { problemClientErrorHandler } from './http/client-error.js';
+import { noteEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -107,10 +107,9 @@ export async function buildApp(options: BuildAppOptions) {
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    // Answered before its body arrived (a 401, 413, 503 …): the connection closes after the answer, rather
-    // than read on a body nobody wants — which a dripping client can stretch to the request time limit, and
-    // then be answered a second time (408).
-    if (request.raw.complete === false) reply.header('connection', 'close');
+    // Answered before its body arrived (a 401, 413, 503 …): should that body then time out, the request has had
+    // its answer and gets no second one (client-error.ts).
+    if (request.raw.complete === false) noteEarlyAnswer(request.raw);
   });
 
   await app.register(problemPlugin);

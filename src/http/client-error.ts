@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize } from 'node:http';
+import { maxHeaderSize, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../plugins/problem.js';
@@ -46,6 +46,29 @@ interface PendingResponse {
   once(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
+/** Requests answered before their body arrived, by connection (app.ts notes them as they are answered). */
+const answeredEarly = new WeakMap<Socket, IncomingMessage>();
+
+export function noteEarlyAnswer(request: IncomingMessage): void {
+  if (request.socket) answeredEarly.set(request.socket, request);
+}
+
+/** Connections whose parser error is being answered: Node raises one for every later chunk of bytes. */
+const handled = new WeakSet<Socket>();
+
+/** How long a closing connection still reads (and drops) what the client sends, so its answers are not reset. */
+const LINGER_MS = 2000;
+
+/**
+ * Closes after the answers queued on the connection: FIN once they are out, while what the client still sends
+ * is read and dropped — closing a socket with unread bytes makes the kernel reset it and drop the answers
+ * not yet delivered. A client that does not close its side is cut off after LINGER_MS.
+ */
+function closeGently(socket: Socket): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a request line too long,
  * a request that timed out, malformed HTTP) answered as RFC 9457 problems like every other error, then the
@@ -53,11 +76,13 @@ interface PendingResponse {
  *
  * Answers to earlier requests of the connection (pipelined, or still being worked out) go out first and in
  * order: a problem written ahead of them would be read as their answer — a 400 for a write that committed.
- * The one answer not waited for is the timed-out request's own, while it has not started: the 408 is it.
- * (A request answered before its body arrived closes its connection, app.ts, so it never gets a second.)
+ * The one answer not waited for is the timed-out request's own, while it has not started: the 408 is it. A
+ * request already answered before its body arrived (a 401 to a write without a token) gets no second answer
+ * when that body times out: the connection just closes.
  */
 export function problemClientErrorHandler(this: FastifyInstance, err: ClientError, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ECONNRESET' || socket.destroyed || handled.has(socket)) return;
+  handled.add(socket);
   const kind = kindOf(err);
   const problem = PROBLEMS[kind]!;
   this.log.debug({ code: err.code }, `client error: ${problem.code}`);
@@ -72,8 +97,10 @@ export function problemClientErrorHandler(this: FastifyInstance, err: ClientErro
         return;
       }
     }
-    if (!socket.writable) {
-      socket.destroy();
+    // Already closing (an answer asked for it): Node ends the connection once that answer is out.
+    if (!socket.writable) return;
+    if (kind === 'timeout' && answeredEarly.get(socket)?.complete === false) {
+      closeGently(socket);
       return;
     }
     // Like every other problem: its own request id, in the body and the header, to quote in a support request.
@@ -91,7 +118,7 @@ export function problemClientErrorHandler(this: FastifyInstance, err: ClientErro
         `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
-    socket.destroySoon();
+    closeGently(socket);
   };
   answer();
 }

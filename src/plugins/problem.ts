@@ -116,7 +116,8 @@ export const problemPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler(async (error, request, reply) => {
       const appError = toAppError(error, { bodyLimit: request.routeOptions.bodyLimit });
-      if (appError.status >= 500) {
+      // A refusal under load is the gate doing its job, many times a second in a flood: not an error to page on.
+      if (appError.status >= 500 && appError.code !== 'overloaded') {
         const serialization = error instanceof Error && isResponseSerializationError(error as FastifyError & { method: string });
         request.log.error({ err: loggableError(error), serialization }, appError.code);
       } else {

@@ -312,6 +312,28 @@ describe('errors from the HTTP parser', () => {
     expect(read.json()).toMatchObject({ version: 1, name: '管道化写入' });
   });
 
+  it('a large answer still being sent when garbage keeps arriving is delivered whole, then the 400', async () => {
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        socket.pause(); // the client reads late: the answer queues up in the server's socket
+        socket.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n\u0001bad\r\n');
+        setTimeout(() => socket.write('\u0001bad again\r\n\r\n'), 200);
+        setTimeout(() => socket.resume(), 500);
+      });
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+    });
+    const text = received.toString('latin1');
+    const length = Number(/content-length: (\d+)/i.exec(text)?.[1]);
+    const bodyStart = text.indexOf('\r\n\r\n') + 4;
+    expect(text.slice(0, 15)).toBe('HTTP/1.1 200 OK');
+    expect(length).toBeGreaterThan(100_000);
+    // The whole 200, then the 400 for the bytes after it.
+    expect(text.slice(bodyStart + length)).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('a request line too long: 414 as problem+json', async () => {
     const res = await raw(`/healthz?${'q'.repeat(20_000)}`, {});
     expect(res.status).toBe(414);
