@@ -43,7 +43,7 @@ interface PendingResponse {
   headersSent: boolean;
   writableFinished: boolean;
   req?: { complete?: boolean };
-  once(event: 'finish' | 'close', listener: () => void): unknown;
+  once(event: 'finish', listener: () => void): unknown;
 }
 
 /** Requests answered before their body arrived, by connection (app.ts notes them as they are answered). */

@@ -134,9 +134,9 @@ function checkStrings(source: unknown, location: 'query' | 'params'): FieldError
 export const hostileInputPlugin = fp(
   async (app: FastifyInstance) => {
     const parseJson = app.getDefaultJsonParser('error', 'error');
-    const guardedJson = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
-      if (typeof body !== 'string' && !isUtf8(body)) return done(notUtf8());
-      const text = typeof body === 'string' ? body : body.toString('utf8');
+    const guardedJson = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      if (!isUtf8(body)) return done(notUtf8());
+      const text = body.toString('utf8');
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
       parseJson(request, text, (err, parsed) => {
         if (err) return done(err);
@@ -158,11 +158,12 @@ export const hostileInputPlugin = fp(
       if (unknown.length > 0) {
         const accepted = declared.size > 0 ? `this operation accepts: ${[...declared].join(', ')}` : 'this operation takes no query parameters';
         // Reported like bad body values: at most MAX_REPORTED, so 1000 unknown names do not answer 250 KB.
-        const reported = unknown.slice(0, MAX_REPORTED);
-        const more = unknown.length > reported.length ? ` and ${unknown.length - reported.length} more` : '';
+        const named = unknown.length > 10 ? `${unknown.slice(0, 10).join(', ')}, … (${unknown.length} in all)` : unknown.join(', ');
         throw validationFailed(
-          reported.map((key) => ({ path: `/${pointerToken(key)}`, message: `unknown query parameter "${key}"; ${accepted}`, in: 'query' })),
-          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${reported.slice(0, 10).join(', ')}${unknown.length > 10 ? `, …` : ''}${more ? ` (${unknown.length} in all)` : ''}.`,
+          unknown
+            .slice(0, MAX_REPORTED)
+            .map((key) => ({ path: `/${pointerToken(key)}`, message: `unknown query parameter "${key}"; ${accepted}`, in: 'query' })),
+          `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${named}.`,
         );
       }
       const text = checkStrings(query, 'query');

@@ -27,7 +27,9 @@ interface CompiledSelection {
 }
 
 /** The record's own times, left as PostgreSQL writes them (see `CompiledSelection.columns`). */
-const TEXT_TIMES = new Set(['createdAt', 'updatedAt', 'deletedAt']);
+const TEXT_TIMES = new Set(['createdAt', 'updatedAt']);
+
+const asText = (text: string) => text;
 
 /**
  * Type parsers of the selection: times come as text, as drizzle's own driver takes them (its columns map the
@@ -35,7 +37,7 @@ const TEXT_TIMES = new Set(['createdAt', 'updatedAt', 'deletedAt']);
  */
 const selectionTypes = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.TIMESTAMPTZ || oid === pg.types.builtins.TIMESTAMP ? (text: string) => text : pg.types.getTypeParser(oid, format),
+    oid === pg.types.builtins.TIMESTAMPTZ || oid === pg.types.builtins.TIMESTAMP ? asText : pg.types.getTypeParser(oid, format),
 };
 
 type Slot = { placeholder: keyof SourceParams } | { value: unknown };

@@ -154,9 +154,9 @@ class Scope implements WriteScope {
    * Writes the transaction's audit rows and feed entries with one statement, just before COMMIT: each
    * column goes as one typed array (no per-row JSON to build and take apart), the caller's fields as
    * scalars, the snapshots as one JSON array, and the rendered views as one `json` array (not `jsonb`: its
-   * elements keep their text exactly as rendered, which is what readers are sent). Taking the counter row's lock in this last statement and
-   * holding it to COMMIT makes sequence numbers visible in commit order: a reader that has seen seq N can
-   * never later find a committed row below N.
+   * elements keep their text exactly as rendered, which is what readers are sent). Taking the counter row's
+   * lock in this last statement and holding it to COMMIT makes sequence numbers visible in commit order: a
+   * reader that has seen seq N can never later find a committed row below N.
    */
   async flush() {
     const { tx, call, audits, changes: pending } = this;
