@@ -4,8 +4,8 @@ import { capConnections, httpServerOptions } from './http/limits.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { openRuntime } from './runtime.js';
-import { collections } from './collections/index.js';
-import { fillMaskedForms } from './records/masked-forms.js';
+import { collectionRegistry, collections } from './collections/index.js';
+import { fillMaskedBodies, fillMaskedForms } from './records/masked-forms.js';
 import { createPiiCipher } from './security/pii.js';
 import { mintToken } from './security/tokens.js';
 
@@ -15,7 +15,8 @@ async function main() {
   if (!config) process.exit(1);
   const { config: effective, database, embedded, notes } = await openRuntime(config);
   await migrate(database);
-  const filled = await fillMaskedForms(database, collections, createPiiCipher(effective.PII_ENCRYPTION_KEY!));
+  const cipher = createPiiCipher(effective.PII_ENCRYPTION_KEY!);
+  const filled = await fillMaskedForms(database, collections, cipher);
   const app = await buildApp({
     config: effective,
     database,
@@ -49,6 +50,11 @@ async function main() {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   const address = await app.listen({ port: effective.PORT, host: effective.HOST });
+  // In the background, serving meanwhile: rows without a kept body are rendered from their columns until then.
+  fillMaskedBodies(database, collections, collectionRegistry(collections), cipher).then(
+    (kept) => kept > 0 && app.log.info({ rows: kept }, 'kept the masked bodies of rows written before they were kept'),
+    (err: unknown) => app.log.warn({ err }, 'could not keep the masked bodies of older rows; they are rendered as they are read'),
+  );
   if (embedded && effective.JWT_SECRET && !config.JWT_SECRET) {
     const token = await mintToken({
       secret: effective.JWT_SECRET,

@@ -183,6 +183,7 @@ export const casesCollection = defineCollection({
       decisionDeadline: CalendarDate.describe(`Decision deadline 办案期限: filedOn + ${DECISION_DAYS} days, the last day to decide on time (第60条)`),
       overdue: z.boolean().describe(`Overdue 超期未决: still undecided (filed … notified) after the decision deadline, as of today (Asia/Shanghai)`),
     },
+    reads: ['filedOn', 'stage'],
     compute(records, { today }) {
       for (const record of records) {
         const filedOn = String(record['filedOn']);

@@ -114,6 +114,7 @@ export const credentialsCollection = defineCollection({
   },
   computed: {
     shape: { effectiveStatus: EffectiveStatusSchema },
+    reads: ['status', 'expiresOn'],
     compute(records, { today }) {
       for (const record of records) {
         record['effectiveStatus'] = effectiveStatusOf(String(record['status']), String(record['expiresOn']), today);

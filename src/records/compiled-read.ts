@@ -3,7 +3,7 @@ import { getTableName, is, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { PgColumn, PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { CollectionDefinition, SourceParams, StoredRow } from './definition.js';
-import { qualified, readSelectionOf, type Registry } from './store.js';
+import { bodySelectionOf, qualified, readSelectionOf, type Registry } from './store.js';
 
 /**
  * A collection's list statement, compiled once: the query builder renders the selection — every column,
@@ -43,16 +43,19 @@ const selectionTypes = {
 type Slot = { placeholder: keyof SourceParams } | { value: unknown };
 
 const dialect = new PgDialect();
-const compiled = new WeakMap<CollectionDefinition, CompiledSelection>();
+/** The selection in full (every column the record is rendered from) or with the kept masked body instead (engine.ts `ReadForm`). */
+export type SelectionForm = 'full' | 'body';
+const compiled = { full: new WeakMap<CollectionDefinition, CompiledSelection>(), body: new WeakMap<CollectionDefinition, CompiledSelection>() };
 
-function compileSelection(def: CollectionDefinition, registry: Registry): CompiledSelection {
+function compileSelection(def: CollectionDefinition, registry: Registry, form: SelectionForm): CompiledSelection {
   const params: SourceParams = {
     lo: sql`${sql.placeholder('lo')}`,
     hi: sql`${sql.placeholder('hi')}`,
     today: sql`${sql.placeholder('today')}`,
   };
   const columns = new Map<string, PgColumn>();
-  const fields = Object.entries(readSelectionOf(def, registry, params)).map(([key, field]) => {
+  const selection = form === 'body' ? bodySelectionOf(def, registry, params) : readSelectionOf(def, registry, params);
+  const fields = Object.entries(selection).map(([key, field]) => {
     if (is(field, PgColumn)) {
       if (!TEXT_TIMES.has(key)) columns.set(key, field);
       return sql`${qualified(field)} as ${sql.identifier(key)}`;
@@ -80,12 +83,18 @@ export interface CompiledListQuery {
   today: string;
 }
 
-/** The rows of a list page, as `selectRows` with `sources` would give them, ordered by id. */
-export async function compiledList(pool: pg.Pool, def: CollectionDefinition, registry: Registry, query: CompiledListQuery): Promise<StoredRow[]> {
-  let selection = compiled.get(def);
+/** The rows of a list page, as the query builder would give them with the same selection, ordered by id. */
+export async function compiledList(
+  pool: pg.Pool,
+  def: CollectionDefinition,
+  registry: Registry,
+  query: CompiledListQuery,
+  form: SelectionForm = 'full',
+): Promise<StoredRow[]> {
+  let selection = compiled[form].get(def);
   if (!selection) {
-    selection = compileSelection(def, registry);
-    compiled.set(def, selection);
+    selection = compileSelection(def, registry, form);
+    compiled[form].set(def, selection);
   }
   const values = { lo: query.lo, hi: query.hi, today: query.today };
   const chunks: SQL[] = [];

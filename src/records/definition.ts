@@ -14,6 +14,8 @@ export type RecordTable = PgTable & {
   createdAt: PgColumn;
   updatedAt: PgColumn;
   deletedAt: PgColumn;
+  maskedBody: PgColumn;
+  maskedBodyFormat: PgColumn;
 };
 
 /** A row as read from a record table, plus the caller's keys of its references (`<ref>ExternalId`). */
@@ -260,6 +262,12 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
      * a `json_agg`), given the caller's region range and today. Their values reach `compute` as `rows[i][name]`.
      */
     sources?(params: SourceParams): Record<string, SQL>;
+    /**
+     * The business fields of the record `compute` reads (a credential's status and expiry). A read for a
+     * caller without pii:read selects these columns only, beside the kept masked body (store.ts
+     * `bodySelectionOf`), and gives `compute` records holding them alone.
+     */
+    reads?: readonly string[];
     compute(records: ApiRecord[], ctx: ReadContext): void;
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, between, eq, getTableName, gt, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, between, eq, getTableName, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Database, Db } from '../db/client.js';
 import { insertJsonRows, updateJsonRows } from '../db/bulk-insert.js';
@@ -21,14 +21,28 @@ import {
 import type { PiiCipher } from '../security/pii.js';
 import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
-import { etagMatches } from './etag.js';
+import { entityTag, etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
 import { compiledList } from './compiled-read.js';
 import { applyMergePatch } from './merge-patch.js';
 import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
-import { cipherKey, hashKey, maskedKey, maskedValue, maskedView, renderRecord, writableView } from './render.js';
+import {
+  bodyFits,
+  bodyFormat,
+  cipherKey,
+  hashKey,
+  maskedBody,
+  maskedKey,
+  maskedValue,
+  maskedView,
+  referenceKeysOf,
+  renderRecord,
+  viewFromBody,
+  writableView,
+  type BodyRow,
+} from './render.js';
 import { createReferences } from './references.js';
-import { definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
+import { bodySelectionOf, definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
 import type { CallContext, IdentityAttempt, WriteScope } from './write-scope.js';
 
@@ -46,6 +60,16 @@ export interface WriteOutcome {
 }
 
 export type IfMatch = number[] | '*' | undefined;
+
+/** `full`: rows with every column the record is rendered from; `body`: with the kept masked body instead. */
+export type ReadForm = 'full' | 'body';
+
+/** A record as JSON for a caller without pii:read, with its entity tag (`presentViews`). */
+export interface RecordView {
+  id: string;
+  json: string;
+  etag: string;
+}
 
 export interface ListQuery {
   limit: number;
@@ -114,19 +138,23 @@ function comparable(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
 }
 
+/** The kept masked body and its format: rendered from the other columns, never compared or carried in the feed. */
+const KEPT_BODY_KEYS = ['maskedBody', 'maskedBodyFormat'];
+
 const unrenderedKeys = new WeakMap<CollectionDefinition, Set<string>>();
 
 /**
  * What a feed entry carries of its record (docs/decisions.md, "What a feed entry carries"): the stored row
  * as of that version — every column and the references' keys and regions — without what the entry's own
  * columns already say (id, regionCode, externalId, version: the feed adds them back), without what no
- * reader is ever shown (the keyed hashes of personal fields, the tombstone mark) and without absent values,
+ * reader is ever shown (the keyed hashes of personal fields, the tombstone mark), without the kept masked
+ * body (the feed keeps its own view, `maskedView`) and without absent values,
  * which the renderer reads as null. Smaller snapshots cost less to write, store and read.
  */
 export function feedSnapshot(def: CollectionDefinition, row: StoredRow): Record<string, unknown> {
   let skip = unrenderedKeys.get(def);
   if (!skip) {
-    skip = new Set(['id', 'regionCode', 'externalId', 'version', 'deletedAt', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
+    skip = new Set(['id', 'regionCode', 'externalId', 'version', 'deletedAt', ...KEPT_BODY_KEYS, ...(def.pii ?? []).map((p) => hashKey(p.field))]);
     unrenderedKeys.set(def, skip);
   }
   const out: Record<string, unknown> = {};
@@ -176,7 +204,8 @@ export function createRecordEngine(deps: EngineDeps) {
     // Ciphertexts differ on every encryption; their blind indexes stand for them (and for the masked forms,
     // which rows written before those were stored lack).
     return Object.entries(columns).every(
-      ([key, value]) => key.endsWith('Cipher') || key.endsWith('Masked') || comparable(value) === comparable(existing[key]),
+      ([key, value]) =>
+        key.endsWith('Cipher') || key.endsWith('Masked') || KEPT_BODY_KEYS.includes(key) || comparable(value) === comparable(existing[key]),
     );
   }
 
@@ -318,6 +347,8 @@ export function createRecordEngine(deps: EngineDeps) {
     const writing = prepared.filter((p) => !p.failed);
     for (const p of writing) {
       if (def.derive) Object.assign(p.columns, def.derive(p.candidate, ruleContext(scope, p.existing, p.refs)));
+      p.columns['maskedBody'] = maskedBody(def, p.columns, cipher);
+      p.columns['maskedBodyFormat'] = bodyFormat(def);
       // Ids made here, so claims can name new records and returned rows are matched by id.
       if (!p.existing) p.columns['id'] = randomUUID();
     }
@@ -660,14 +691,22 @@ export function createRecordEngine(deps: EngineDeps) {
     return { lo: sql`${lo}`, hi: sql`${hi}`, today: sql`${call.today}` };
   }
 
-  async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<StoredRow> {
+  /**
+   * The selection of a read: `full`, every column the record is rendered from; `body`, for a caller
+   * without pii:read, the kept masked body in their place (render.ts `viewFromBody`). Both with the sources.
+   */
+  function selectionFor(def: CollectionDefinition, form: ReadForm, params: SourceParams) {
+    return form === 'body' ? bodySelectionOf(def, registry, params) : readSelectionOf(def, registry, params);
+  }
+
+  async function get(db: Db, call: CallContext, def: CollectionDefinition, target: Target, form: ReadForm = 'full'): Promise<StoredRow> {
     const [lo, hi] = coverageRange(call.principal.region);
-    // The hottest reads, by id and by key: a prepared statement each per collection, with the sources.
+    // The hottest reads, by id and by key: a prepared statement each per collection and form, with the sources.
     const byId = 'id' in target;
-    const statement = prepared(db, `get_${byId ? 'id' : 'key'}_${getTableName(def.table)}`, (handle, name) =>
+    const statement = prepared(db, `get_${byId ? 'id' : 'key'}_${form}_${getTableName(def.table)}`, (handle, name) =>
       handle
         .select(
-          readSelectionOf(def, registry, {
+          selectionFor(def, form, {
             lo: sql`${sql.placeholder('lo')}`,
             hi: sql`${sql.placeholder('hi')}`,
             today: sql`${sql.placeholder('today')}`,
@@ -690,7 +729,7 @@ export function createRecordEngine(deps: EngineDeps) {
     return row;
   }
 
-  async function list(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery) {
+  async function list(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery, form: ReadForm = 'full') {
     const table = def.table;
     const conditions: (SQL | undefined)[] = [
       isNull(table.deletedAt),
@@ -704,11 +743,71 @@ export function createRecordEngine(deps: EngineDeps) {
     const [lo, hi] = coverageRange(call.principal.region);
     const rows =
       database.pool && db === database.db
-        ? await compiledList(database.pool, def, registry, { where, limit: query.limit + 1, lo, hi, today: call.today })
-        : await selectRows(db, def, registry, where, { limit: query.limit + 1, orderById: true, sources: sourceParams(call) });
+        ? await compiledList(database.pool, def, registry, { where, limit: query.limit + 1, lo, hi, today: call.today }, form)
+        : ((await db
+            .select(selectionFor(def, form, sourceParams(call)))
+            .from(table)
+            .where(where)
+            .orderBy(table.id)
+            .limit(query.limit + 1)) as StoredRow[]);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  /**
+   * Records for a caller without pii:read, as JSON, from rows read in the `body` form: each row's kept
+   * masked body with its stamps, the reference keys this caller may see and the read-time fields. A row
+   * whose body is missing (written before bodies were kept) or in another format is rendered from its
+   * columns instead, as `present` would. With each, its entity tag.
+   */
+  async function presentViews(db: Db, call: CallContext, def: CollectionDefinition, rows: StoredRow[]): Promise<RecordView[]> {
+    // Bodies are masked: a caller who may see personal data is rendered for with `present` (and audited).
+    if (call.principal.scopes.has('pii:read')) throw new Error('presentViews is for callers without pii:read');
+    const region = call.principal.region;
+    const bodyRows = rows as unknown as BodyRow[];
+    const fitting: (BodyRow & { maskedBody: string })[] = [];
+    const stale: string[] = [];
+    for (const row of bodyRows) {
+      if (bodyFits(def, row)) fitting.push(row);
+      else stale.push(row.id);
+    }
+    const extras = new Map<string, Record<string, unknown>>();
+    const computed = def.computed;
+    const stubs: ApiRecord[] = [];
+    for (const row of fitting) {
+      const extra = referenceKeysOf(def, row, region);
+      extras.set(row.id, extra);
+      if (computed) {
+        const stub: Record<string, unknown> = {};
+        for (const key of computed.reads ?? []) stub[key] = row[key];
+        stubs.push(stub as ApiRecord);
+      }
+    }
+    if (computed && fitting.length > 0) {
+      computed.compute(stubs, { today: call.today, rows: fitting as unknown as StoredRow[] });
+      const keys = Object.keys(computed.shape);
+      fitting.forEach((row, i) => {
+        const extra = extras.get(row.id)!;
+        for (const key of keys) extra[key] = stubs[i]![key] ?? null;
+      });
+    }
+    const rendered = new Map<string, ApiRecord>();
+    if (stale.length > 0) {
+      const full = await selectRows(db, def, registry, inArray(def.table.id, stale), { sources: sourceParams(call) });
+      for (const record of await present(db, call, def, full)) rendered.set(record.id, record);
+    }
+    const views: RecordView[] = [];
+    for (const row of bodyRows) {
+      const extra = extras.get(row.id);
+      if (extra) {
+        views.push({ id: row.id, json: viewFromBody(row as BodyRow & { maskedBody: string }, extra), etag: entityTag(def, { ...extra, version: row.version } as ApiRecord) });
+        continue;
+      }
+      const record = rendered.get(row.id);
+      if (record) views.push({ id: row.id, json: JSON.stringify(record), etag: entityTag(def, record) });
+    }
+    return views;
   }
 
   /** Renders rows for a caller: masking by scope, derived fields in bulk, and an audit row per unmasked read. */
@@ -759,6 +858,7 @@ export function createRecordEngine(deps: EngineDeps) {
     get,
     list,
     present,
+    presentViews,
     auditPiiReads,
     selection: (def: CollectionDefinition) => selectionOf(def, registry),
   };

@@ -66,6 +66,17 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
     createdAt: instant(row.createdAt),
     updatedAt: instant(row.updatedAt),
   };
+  renderOwn(plan, row, options, out);
+  for (const { ref, regionKey } of plan.refs) out[ref.externalField] = referenceKeys(ref, row[ref.externalField], row[regionKey], options.region);
+  return out;
+}
+
+/**
+ * What the version itself determines of a record: business fields (personal ones masked or in full), the
+ * ids of the records it refers to, and the fields its writes derive. Not the stamps, not the keys of the
+ * referenced records (read from those records), not the read-time fields.
+ */
+function renderOwn(plan: RenderPlan, row: Record<string, unknown>, options: RenderOptions, out: Record<string, unknown>) {
   for (const field of plan.fields) {
     const { key, kind } = field;
     if (!kind) {
@@ -90,19 +101,15 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
     const plain = options.cipher.decrypt(stored);
     out[key] = options.showPii ? plain : maskedValue(kind, plain);
   }
-  for (const { ref, regionKey } of plan.refs) {
-    out[ref.field] = row[ref.field] ?? (ref.many ? [] : null);
-    const keys = row[ref.externalField];
-    const regions = row[regionKey];
-    if (ref.many) {
-      const list = Array.isArray(keys) ? keys : [];
-      out[ref.externalField] = list.map((key, i) => visibleKey(key, Array.isArray(regions) ? regions[i] : undefined, options.region));
-    } else {
-      out[ref.externalField] = visibleKey(keys, regions, options.region);
-    }
-  }
+  for (const { ref } of plan.refs) out[ref.field] = row[ref.field] ?? (ref.many ? [] : null);
   for (const key of plan.derived) out[key] = row[key] ?? null;
-  return out;
+}
+
+/** The caller's keys of a reference's records: each null when that record lies outside the caller's regions. */
+function referenceKeys(ref: RefSpec, keys: unknown, regions: unknown, region: string): string | null | (string | null)[] {
+  if (!ref.many) return visibleKey(keys, regions, region);
+  const list = Array.isArray(keys) ? keys : [];
+  return list.map((key, i) => visibleKey(key, Array.isArray(regions) ? regions[i] : undefined, region));
 }
 
 interface RenderPlan {
@@ -186,6 +193,66 @@ export function maskedView(def: CollectionDefinition, row: StoredRow, cipher: Pi
   if (scope === undefined) return undefined;
   const record = renderRecord(def, row, { cipher, showPii: false, region: scope ?? row.regionCode });
   return { json: JSON.stringify(record), scope, format: renderFormat(def) };
+}
+
+/**
+ * Names the layout of a collection's kept masked bodies: `renderFormat` and the body's own version (bump it
+ * when `maskedBody` or `viewFromBody` change what they write). A body kept in another format is not used.
+ */
+const BODY_VERSION = 1;
+const bodyFormats = new WeakMap<CollectionDefinition, string>();
+
+export function bodyFormat(def: CollectionDefinition): string {
+  let format = bodyFormats.get(def);
+  if (!format) {
+    format = `${BODY_VERSION}.${renderFormat(def)}`;
+    bodyFormats.set(def, format);
+  }
+  return format;
+}
+
+/**
+ * The masked body of a version about to be written, from the columns the write sets (`renderOwn` as a reader
+ * without pii:read sees it), as JSON. Kept on the row (`masked_body`), it is the same for every such reader.
+ */
+export function maskedBody(def: CollectionDefinition, columns: Record<string, unknown>, cipher: PiiCipher): string {
+  const out: Record<string, unknown> = {};
+  renderOwn(planOf(def), columns, { cipher, showPii: false, region: '' }, out);
+  return JSON.stringify(out);
+}
+
+/** A row read for a reader without pii:read (store.ts `bodySelectionOf`): the stamps, the kept body, the references. */
+export interface BodyRow {
+  id: string;
+  externalId: string | null;
+  regionCode: string;
+  version: number;
+  createdAt: unknown;
+  updatedAt: unknown;
+  maskedBody: string | null;
+  maskedBodyFormat: string | null;
+  [key: string]: unknown;
+}
+
+/** Whether a row's kept body can be shown as it is: present, and in the format this release writes. */
+export const bodyFits = (def: CollectionDefinition, row: BodyRow): row is BodyRow & { maskedBody: string } =>
+  typeof row.maskedBody === 'string' && row.maskedBody.length > 2 && row.maskedBodyFormat === bodyFormat(def);
+
+/** The reference keys a reader of `region` sees, by field: what a record adds to its body as it is read. */
+export function referenceKeysOf(def: CollectionDefinition, row: Record<string, unknown>, region: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { ref, regionKey } of planOf(def).refs) out[ref.externalField] = referenceKeys(ref, row[ref.externalField], row[regionKey], region);
+  return out;
+}
+
+/**
+ * The JSON of a record for a reader without pii:read, made from a row's kept body: the stamps, the body as
+ * it was rendered at write time, then `extra` — the reference keys for this reader and the read-time fields.
+ */
+export function viewFromBody(row: BodyRow & { maskedBody: string }, extra: Record<string, unknown>): string {
+  let json = `{"id":${JSON.stringify(row.id)},"externalId":${JSON.stringify(row.externalId ?? null)},"regionCode":${JSON.stringify(row.regionCode)},"version":${row.version},"createdAt":"${instant(row.createdAt)}","updatedAt":"${instant(row.updatedAt)}",${row.maskedBody.slice(1, -1)}`;
+  for (const key in extra) json += `,${JSON.stringify(key)}:${JSON.stringify(extra[key] ?? null)}`;
+  return `${json}}`;
 }
 
 /** The API fields a client would send to recreate the record (personal data in full): the base of a merge patch. */

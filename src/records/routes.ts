@@ -9,6 +9,7 @@ import type { RecordEngine, WriteOutcome } from './engine.js';
 import { entityTag, parseIfMatch, parseIfNoneMatch } from './etag.js';
 import { withoutPiiRead } from '../plugins/auth.js';
 import { commonProblems, ExternalId, identityProbesResponse, problemResponse, RegionCode } from './schemas.js';
+import type { Target } from './store.js';
 import { runWrite } from './write-scope.js';
 
 export interface CollectionRoutesOptions {
@@ -16,6 +17,12 @@ export interface CollectionRoutesOptions {
   engine: RecordEngine;
   database: Database;
 }
+
+/**
+ * Sends JSON already written (records made from their kept bodies): Fastify sends a string of a JSON type as
+ * it is, without the route's serializer.
+ */
+const sendJson = (reply: FastifyReply, json: string) => reply.type('application/json; charset=utf-8').send(json);
 
 const IdParams = z.object({ id: z.uuid().describe('Record id (UUID)') });
 const ExternalParams = z.object({
@@ -91,8 +98,15 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         response: { 200: schemas.page, ...commonProblems },
       },
     },
-    async (request) => {
-      const { rows, nextCursor } = await engine.list(database.db, request.call, def, request.query as Parameters<RecordEngine['list']>[3]);
+    async (request, reply) => {
+      const query = request.query as Parameters<RecordEngine['list']>[3];
+      if (!request.call.principal.scopes.has('pii:read')) {
+        // Most readers: the page is put together from the records' kept masked bodies, already JSON.
+        const { rows, nextCursor } = await engine.list(database.db, request.call, def, query, 'body');
+        const views = await engine.presentViews(database.db, request.call, def, rows);
+        return sendJson(reply, `{"items":[${views.map((v) => v.json).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
+      }
+      const { rows, nextCursor } = await engine.list(database.db, request.call, def, query);
       return { items: await engine.present(database.db, request.call, def, rows), nextCursor };
     },
   );
@@ -110,14 +124,21 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         response: { 200: schemas.record, 304: z.undefined().describe('Not modified'), ...commonProblems, 404: recordNotFound },
       },
     },
-    async (request, reply) => {
-      const row = await engine.get(database.db, request.call, def, { id: request.params.id });
-      return sendUnlessNotModified(request, reply, row);
-    },
+    async (request, reply) => sendRead(request, reply, { id: request.params.id }),
   );
 
-  async function sendUnlessNotModified(request: FastifyRequest, reply: FastifyReply, row: StoredRow) {
+  /** A read by id or key: 304 when the client's tag is current, else the record with its tag. */
+  async function sendRead(request: FastifyRequest, reply: FastifyReply, target: Target) {
     const ifNoneMatch = parseIfNoneMatch(request.headers['if-none-match']);
+    if (!request.call.principal.scopes.has('pii:read')) {
+      // Most readers: the record from its kept masked body, already JSON.
+      const row = await engine.get(database.db, request.call, def, target, 'body');
+      const [view] = await engine.presentViews(database.db, request.call, def, [row]);
+      if (!view) throw notFound();
+      if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.includes(view.etag))) return reply.code(304).header('etag', view.etag).send();
+      return sendJson(reply.code(200).header('etag', view.etag), view.json);
+    }
+    const row = await engine.get(database.db, request.call, def, target);
     if (ifNoneMatch !== undefined) {
       // The tag needs the derived fields; render masked first, so a 304 (which shows nothing) audits no read.
       const [masked] = await engine.present(database.db, withoutPiiRead(request.call), def, [row]);
@@ -243,11 +264,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         response: { 200: schemas.record, 304: z.undefined().describe('Not modified'), ...commonProblems, 404: recordNotFound },
       },
     },
-    async (request, reply) => {
-      const row = await engine.get(database.db, request.call, def, request.params);
-      if (!row) throw notFound();
-      return sendUnlessNotModified(request, reply, row);
-    },
+    async (request, reply) => sendRead(request, reply, request.params),
   );
 
   app.delete(

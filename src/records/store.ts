@@ -66,13 +66,14 @@ const shownSelections = new WeakMap<CollectionDefinition, Record<string, PgColum
 
 /**
  * The stored selection less what a read never shows nor needs: the keyed hashes of personal fields (a
- * write compares them; a read renders from the ciphertext or the masked form) and the tombstone mark (a
- * read finds live records only). Each is a column of every row a list page parses.
+ * write compares them; a read renders from the ciphertext or the masked form), the tombstone mark (a
+ * read finds live records only) and the kept masked body (`bodySelectionOf` reads it, this selection
+ * renders the columns). Each is a column of every row a list page parses.
  */
 function shownSelectionOf(def: CollectionDefinition, registry: Registry): Record<string, PgColumn | SQL.Aliased> {
   let selection = shownSelections.get(def);
   if (!selection) {
-    const hidden = new Set(['deletedAt', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
+    const hidden = new Set(['deletedAt', 'maskedBody', 'maskedBodyFormat', ...(def.pii ?? []).map((p) => hashKey(p.field))]);
     selection = Object.fromEntries(Object.entries(selectionOf(def, registry)).filter(([key]) => !hidden.has(key)));
     shownSelections.set(def, selection);
   }
@@ -97,6 +98,35 @@ export function readSelectionOf(def: CollectionDefinition, registry: Registry, p
   const sources = def.computed?.sources?.(params);
   if (!sources) return shownSelectionOf(def, registry);
   const selection = { ...shownSelectionOf(def, registry) };
+  for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
+  return selection;
+}
+
+const bodySelections = new WeakMap<CollectionDefinition, Record<string, PgColumn | SQL.Aliased>>();
+
+/**
+ * What a read for a caller without pii:read selects: the stamps and the kept masked body instead of the
+ * columns it was rendered from, the referenced records' keys and regions, the fields `computed.compute`
+ * reads (`computed.reads`) and the `computed` sources. See render.ts `viewFromBody`.
+ */
+export function bodySelectionOf(def: CollectionDefinition, registry: Registry, params: SourceParams): Record<string, PgColumn | SQL.Aliased> {
+  let fixed = bodySelections.get(def);
+  if (!fixed) {
+    const all = selectionOf(def, registry);
+    const keys = ['id', 'externalId', 'regionCode', 'version', 'createdAt', 'updatedAt', 'maskedBody', 'maskedBodyFormat', ...(def.computed?.reads ?? [])];
+    for (const ref of def.refs ?? []) keys.push(ref.externalField, refRegionKey(ref));
+    fixed = Object.fromEntries(
+      keys.map((key) => {
+        const field = all[key];
+        if (!field) throw new Error(`${def.name} has no column or reference key "${key}"`);
+        return [key, field];
+      }),
+    );
+    bodySelections.set(def, fixed);
+  }
+  const sources = def.computed?.sources?.(params);
+  if (!sources) return fixed;
+  const selection = { ...fixed };
   for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
   return selection;
 }

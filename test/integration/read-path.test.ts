@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableName, isNull, sql, type SQL } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { writeDataset } from '../../src/cli/seed.js';
 import { collectionRegistry, collections } from '../../src/collections/index.js';
@@ -8,7 +8,7 @@ import { todayInShanghai } from '../../src/domain/dates.js';
 import { maskIdCard, maskPhone } from '../../src/domain/masking.js';
 import { demoDataset } from '../../src/demo/generator.js';
 import { compiledList } from '../../src/records/compiled-read.js';
-import { fillMaskedForms } from '../../src/records/masked-forms.js';
+import { fillMaskedBodies, fillMaskedForms } from '../../src/records/masked-forms.js';
 import { coverageRange, coveredBy } from '../../src/records/region-scope.js';
 import { selectRows } from '../../src/records/store.js';
 import type { StoredRow } from '../../src/records/definition.js';
@@ -17,8 +17,9 @@ import { createPiiCipher } from '../../src/security/pii.js';
 import { bearer, isPostgres, TEST_PII_KEY, useTestApp } from '../support/context.js';
 
 // The read path's stored and compiled forms (the performance work of the read path) give what the plain
-// forms give: masked values stored at write time equal the mask of the decrypted value, and a list
-// statement compiled once per collection returns the rows the query builder returns.
+// forms give: masked values stored at write time equal the mask of the decrypted value, a list statement
+// compiled once per collection returns the rows the query builder returns, and records made from their
+// kept masked bodies equal the records rendered from the columns.
 
 const ctx = useTestApp();
 const registry = collectionRegistry(collections);
@@ -117,5 +118,112 @@ describe.runIf(isPostgres())('compiled list statements (PostgreSQL)', () => {
       const one = (await ctx.app.inject({ method: 'GET', url: `/v1/officers/${item.id}`, headers })).json();
       expect(item).toEqual(one);
     }
+  });
+});
+
+describe('kept masked bodies', () => {
+  const masked = (region = '410000') => bearer({ region, scope: 'records:read' });
+  const full = (region = '410000') => bearer({ region, scope: 'records:read pii:read' });
+
+  /** Every record of a collection, page by page, as the caller sees it. */
+  async function readAll(collection: string, headers: { authorization: string }) {
+    const items: Record<string, unknown>[] = [];
+    let url: string | null = `/v1/${collection}?limit=500`;
+    while (url) {
+      const response: { statusCode: number; headers: Record<string, unknown>; json(): { items: Record<string, unknown>[]; nextCursor: string | null } } =
+        await ctx.app.inject({ method: 'GET', url, headers });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      const page = response.json();
+      items.push(...page.items);
+      url = page.nextCursor ? `/v1/${collection}?limit=500&cursor=${page.nextCursor}` : null;
+    }
+    return items;
+  }
+
+  /** What a caller without pii:read must see of a record read in full: personal fields masked, birth dates hidden. */
+  function maskedFrom(collection: string, record: Record<string, unknown>) {
+    const out = { ...record };
+    for (const p of registry.get(collection)?.pii ?? []) {
+      const value = out[p.field];
+      if (p.kind === 'birth_date') out[p.field] = null;
+      else if (typeof value === 'string') out[p.field] = p.kind === 'id_card' ? maskIdCard(value) : maskPhone(value);
+    }
+    return out;
+  }
+
+  it('are kept for every live record, and a masked read made from them equals the full read masked', async () => {
+    await seed();
+    let compared = 0;
+    // A province reader, and a district reader, who sees no keys of records referred to in other districts.
+    for (const [def, region] of collections.flatMap((d) => [[d, '410000'] as const, [d, '410105'] as const])) {
+      const [maskedHeaders, fullHeaders] = await Promise.all([masked(region), full(region)]);
+      const table = sql.identifier(getTableName(def.table));
+      const [missing] = await queryRows<{ n: number }>(
+        ctx.database.db,
+        sql`select count(*)::int as n from ${table} where deleted_at is null and (masked_body is null or masked_body_format is null)`,
+      );
+      expect(missing!.n, def.name).toBe(0);
+      const seen = await readAll(def.name, maskedHeaders);
+      const shown = await readAll(def.name, fullHeaders);
+      expect(seen.map((r) => r['id']), def.name).toEqual(shown.map((r) => r['id']));
+      seen.forEach((record, i) => expect(record, `${def.name} ${String(record['id'])} as ${region}`).toEqual(maskedFrom(def.name, shown[i]!)));
+      compared += seen.length;
+      // By id too, with the same entity tag either way.
+      for (const record of shown.slice(0, 3)) {
+        const one = await ctx.app.inject({ method: 'GET', url: `/v1/${def.name}/${String(record['id'])}`, headers: maskedHeaders });
+        const all = await ctx.app.inject({ method: 'GET', url: `/v1/${def.name}/${String(record['id'])}`, headers: fullHeaders });
+        expect(one.json()).toEqual(maskedFrom(def.name, all.json()));
+        expect(one.headers.etag, def.name).toBe(all.headers.etag);
+        const again = await ctx.app.inject({
+          method: 'GET',
+          url: `/v1/${def.name}/${String(record['id'])}`,
+          headers: { ...maskedHeaders, 'if-none-match': String(one.headers.etag) },
+        });
+        expect(again.statusCode).toBe(304);
+      }
+    }
+    expect(compared).toBeGreaterThan(800);
+  });
+
+  it('are what a masked read shows, and a missing or outdated one is rendered afresh, then kept again', async () => {
+    await seed();
+    const headers = await masked();
+    const pick = async (table: string) =>
+      (await queryRows<{ id: string }>(ctx.database.db, sql`select id from ${sql.identifier(table)} where deleted_at is null order by id limit 4`)).map(
+        (r) => r.id,
+      );
+    const officerIds = await pick('officers');
+    const credentialIds = await pick('credentials');
+    const read = async (collection: string, ids: string[]) =>
+      Promise.all(ids.map(async (id) => (await ctx.app.inject({ method: 'GET', url: `/v1/${collection}/${id}`, headers })).json()));
+    const officersBefore = await read('officers', officerIds);
+    const credentialsBefore = await read('credentials', credentialIds);
+    const listed = async () => (await readAll('officers', headers)).filter((r) => officerIds.includes(String(r['id'])));
+    const listedBefore = await listed();
+
+    // The body is what is shown: a changed body shows through (to masked readers only).
+    const [first] = officerIds;
+    await ctx.database.db.execute(sql`update officers set masked_body = jsonb_set(masked_body::jsonb, '{name}', '"KEPT"')::text where id = ${first}`);
+    expect((await read('officers', [first!]))[0].name).toBe('KEPT');
+    const fullView = await ctx.app.inject({ method: 'GET', url: `/v1/officers/${first}`, headers: await full() });
+    expect(fullView.json().name).toBe(officersBefore[0].name);
+
+    // Missing, or kept in another format: rendered from the columns, the same as before.
+    const ids = (list: string[]) => sql.raw(`(${list.map((id) => `'${id}'`).join(', ')})`);
+    await ctx.database.db.execute(sql`update officers set masked_body = null where id in ${ids(officerIds.slice(0, 2))}`);
+    await ctx.database.db.execute(
+      sql`update officers set masked_body = jsonb_set(masked_body::jsonb, '{name}', '"OLDER"')::text, masked_body_format = 'older' where id in ${ids(officerIds.slice(2))}`,
+    );
+    await ctx.database.db.execute(sql`update credentials set masked_body = null where id in ${ids(credentialIds)}`);
+    expect(await read('officers', officerIds)).toEqual(officersBefore);
+    expect(await read('credentials', credentialIds)).toEqual(credentialsBefore);
+    expect(await listed()).toEqual(listedBefore);
+
+    expect(await fillMaskedBodies(ctx.database, collections, registry, cipher)).toBe(officerIds.length + credentialIds.length);
+    expect(await fillMaskedBodies(ctx.database, collections, registry, cipher)).toBe(0);
+    expect(await read('officers', officerIds)).toEqual(officersBefore);
+    expect(await read('credentials', credentialIds)).toEqual(credentialsBefore);
+    expect(await listed()).toEqual(listedBefore);
   });
 });

@@ -1,0 +1,20 @@
+ALTER TABLE "assistants" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "assistants" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "cases" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "cases" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "credentials" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "credentials" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "equipment" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "equipment" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "equipment_allocations" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "equipment_allocations" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "org_units" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "org_units" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "officers" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "officers" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "post_statuses" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "post_statuses" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "assessments" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "assessments" ADD COLUMN "masked_body_format" text;--> statement-breakpoint
+ALTER TABLE "trainings" ADD COLUMN "masked_body" text;--> statement-breakpoint
+ALTER TABLE "trainings" ADD COLUMN "masked_body_format" text;
