@@ -64,11 +64,11 @@ export type IfMatch = number[] | '*' | undefined;
 /** `full`: rows with every column the record is rendered from; `body`: with the kept masked body instead. */
 export type ReadForm = 'full' | 'body';
 
-/** A record as JSON for a caller without pii:read, with its entity tag (`presentViews`). */
+/** A record as JSON for a caller without pii:read, and how to tag it (`presentViews`; a list page tags nothing). */
 export interface RecordView {
   id: string;
   json: string;
-  etag: string;
+  etag: () => string;
 }
 
 export interface ListQuery {
@@ -801,11 +801,11 @@ export function createRecordEngine(deps: EngineDeps) {
     for (const row of bodyRows) {
       const extra = extras.get(row.id);
       if (extra) {
-        views.push({ id: row.id, json: viewFromBody(row as BodyRow & { maskedBody: string }, extra), etag: entityTag(def, { ...extra, version: row.version } as ApiRecord) });
+        views.push({ id: row.id, json: viewFromBody(row as BodyRow & { maskedBody: string }, extra), etag: () => entityTag(def, { ...extra, version: row.version } as ApiRecord) });
         continue;
       }
       const record = rendered.get(row.id);
-      if (record) views.push({ id: row.id, json: JSON.stringify(record), etag: entityTag(def, record) });
+      if (record) views.push({ id: row.id, json: JSON.stringify(record), etag: () => entityTag(def, record) });
     }
     return views;
   }

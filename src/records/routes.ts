@@ -135,8 +135,9 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       const row = await engine.get(database.db, request.call, def, target, 'body');
       const [view] = await engine.presentViews(database.db, request.call, def, [row]);
       if (!view) throw notFound();
-      if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.includes(view.etag))) return reply.code(304).header('etag', view.etag).send();
-      return sendJson(reply.code(200).header('etag', view.etag), view.json);
+      const tag = view.etag();
+      if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.includes(tag))) return reply.code(304).header('etag', tag).send();
+      return sendJson(reply.code(200).header('etag', tag), view.json);
     }
     const row = await engine.get(database.db, request.call, def, target);
     if (ifNoneMatch !== undefined) {
