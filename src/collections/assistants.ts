@@ -1,4 +1,4 @@
-import { arrayContains, eq } from 'drizzle-orm';
+import { arrayContains, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { assistants } from '../db/schema/index.js';
 import { missingScope, ruleViolation } from '../errors.js';
@@ -108,9 +108,10 @@ export const assistantsCollection = defineCollection({
   },
   computed: {
     shape: { summary: AssistantSummary },
-    sources: (params) => ({ summaryEquipment: heldEquipmentSource('assistant', assistants.id, params) }),
+    // The summary as one JSON value, sent as PostgreSQL wrote it to masked readers (officers.ts `summarySource`).
+    sources: (params) => ({ summary: sql`json_build_object('equipment', ${heldEquipmentSource('assistant', assistants.id, params)})` }),
     compute(records, { rows }) {
-      records.forEach((record, i) => (record['summary'] = { equipment: rows[i]!['summaryEquipment'] ?? [] }));
+      records.forEach((record, i) => (record['summary'] = rows[i]!['summary']));
     },
   },
   // One ID-number namespace with officers (a person is active in one role at a time): the same claim.

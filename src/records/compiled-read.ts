@@ -3,6 +3,7 @@ import { getTableName, is, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { PgColumn, PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import type { CollectionDefinition, SourceParams, StoredRow } from './definition.js';
+import { RawJson } from './render.js';
 import { bodySelectionOf, qualified, readSelectionOf, type Registry } from './store.js';
 
 /**
@@ -38,6 +39,16 @@ const asText = (text: string) => text;
 const selectionTypes = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.TIMESTAMPTZ || oid === pg.types.builtins.TIMESTAMP ? asText : pg.types.getTypeParser(oid, format),
+};
+
+const asRawJson = (text: string) => new RawJson(text);
+
+/**
+ * In the `body` form, for readers without pii:read, the `computed` sources' JSON also stays text (`RawJson`):
+ * a summary built whole by the database is sent as it is.
+ */
+const bodySelectionTypes = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.JSON ? asRawJson : selectionTypes.getTypeParser(oid, format)),
 };
 
 type Slot = { placeholder: keyof SourceParams } | { value: unknown };
@@ -121,7 +132,8 @@ export async function compiledList(
     sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[])) as ${table} order by ${id}`,
   );
   const name = `read_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
-  const raw = (await pool.query({ name, text: statement.sql, values: statement.params, types: selectionTypes })).rows as Record<string, unknown>[];
+  const types = form === 'body' ? bodySelectionTypes : selectionTypes;
+  const raw = (await pool.query({ name, text: statement.sql, values: statement.params, types })).rows as Record<string, unknown>[];
   const columns = [...selection.columns];
   for (const row of raw) {
     for (const [key, column] of columns) {

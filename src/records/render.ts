@@ -221,6 +221,18 @@ export function maskedBody(def: CollectionDefinition, columns: Record<string, un
   return JSON.stringify(out);
 }
 
+/**
+ * A JSON value as PostgreSQL wrote it (a `computed` source read in the `body` form, compiled-read.ts):
+ * `viewFromBody` writes its text as it is rather than parsing and writing it again. Anything else that
+ * serializes it (an entity tag) sees the parsed value.
+ */
+export class RawJson {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
 /** A row read for a reader without pii:read (store.ts `bodySelectionOf`): the stamps, the kept body, the references. */
 export interface BodyRow {
   id: string;
@@ -251,7 +263,10 @@ export function referenceKeysOf(def: CollectionDefinition, row: Record<string, u
  */
 export function viewFromBody(row: BodyRow & { maskedBody: string }, extra: Record<string, unknown>): string {
   let json = `{"id":${JSON.stringify(row.id)},"externalId":${JSON.stringify(row.externalId ?? null)},"regionCode":${JSON.stringify(row.regionCode)},"version":${row.version},"createdAt":"${instant(row.createdAt)}","updatedAt":"${instant(row.updatedAt)}",${row.maskedBody.slice(1, -1)}`;
-  for (const key in extra) json += `,${JSON.stringify(key)}:${JSON.stringify(extra[key] ?? null)}`;
+  for (const key in extra) {
+    const value = extra[key];
+    json += `,${JSON.stringify(key)}:${value instanceof RawJson ? value.text : JSON.stringify(value ?? null)}`;
+  }
   return `${json}}`;
 }
 

@@ -276,6 +276,9 @@ describe('officers: summary', () => {
     });
     // Today is its last day: still valid.
     await patch({ expiresOn: daysFromToday(0) });
+    expect(await summary()).toMatchObject({ holdsValidCredential: true, credentials: [{ effectiveStatus: 'valid' }] });
+    // Issued today, its first day: in force.
+    await patch({ issuedOn: daysFromToday(0), expiresOn: daysFromToday(400) });
     expect(await summary()).toMatchObject({ holdsValidCredential: true });
     // Suspended.
     await patch({ status: 'suspended' });

@@ -10,9 +10,9 @@ import { demoDataset } from '../../src/demo/generator.js';
 import { compiledList } from '../../src/records/compiled-read.js';
 import { fillMaskedBodies, fillMaskedForms } from '../../src/records/masked-forms.js';
 import { coverageRange, coveredBy } from '../../src/records/region-scope.js';
-import { selectRows } from '../../src/records/store.js';
+import { bodySelectionOf, selectRows } from '../../src/records/store.js';
 import type { StoredRow } from '../../src/records/definition.js';
-import { instant } from '../../src/records/render.js';
+import { instant, RawJson } from '../../src/records/render.js';
 import { createPiiCipher } from '../../src/security/pii.js';
 import { bearer, isPostgres, TEST_PII_KEY, useTestApp } from '../support/context.js';
 
@@ -94,10 +94,16 @@ describe.runIf(isPostgres())('compiled list statements (PostgreSQL)', () => {
         for (const extra of conditions) {
           const where = and(isNull(def.table.deletedAt), coveredBy(def.table.regionCode, region), extra);
           for (const limit of [1, 7, 500]) {
-            const built = await selectRows(ctx.database.db, def, registry, where, { limit, orderById: true, sources });
-            const compiled = await compiledList(pool, def, registry, { where, limit, lo, hi, today });
             // The record's own times stay in PostgreSQL's text form, which the renderer reads as the same instant.
             const times = (rows: StoredRow[]) => rows.map((row) => ({ ...row, createdAt: instant(row.createdAt), updatedAt: instant(row.updatedAt) }));
+            const built = await selectRows(ctx.database.db, def, registry, where, { limit, orderById: true, sources });
+            const compiled = await compiledList(pool, def, registry, { where, limit, lo, hi, today });
+            // The body form too, whose JSON sources stay text (RawJson), the same values once parsed.
+            const builtBodies = await ctx.database.db.select(bodySelectionOf(def, registry, sources)).from(def.table).where(where).orderBy(def.table.id).limit(limit);
+            const compiledBodies = await compiledList(pool, def, registry, { where, limit, lo, hi, today }, 'body');
+            const parsed = (rows: Record<string, unknown>[]) =>
+              rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof RawJson ? JSON.parse(v.text) : v])));
+            expect(times(parsed(compiledBodies) as StoredRow[]), `${def.name} bodies as ${region}, limit ${limit}`).toEqual(times(builtBodies as StoredRow[]));
             for (const row of compiled) expect(typeof row.updatedAt).toBe('string');
             expect(times(compiled), `${def.name} as ${region}, limit ${limit}`).toEqual(times(built));
             compared += built.length;
