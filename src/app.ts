@@ -105,15 +105,16 @@ export async function buildApp(options: BuildAppOptions) {
   app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  app.addHook('onSend', (request, _reply, _payload, done) => {
     // Answered before its body arrived (a 401, 413, 503 …): should that body then time out, the request has had
     // its answer and gets no second one (client-error.ts).
     if (request.raw.complete === false) noteEarlyAnswer(request.raw);
+    done();
   });
 
   await app.register(problemPlugin);
-  // CORS and security headers first: every answer carries them, the gate's and the token check's refusals too.
+  // Request id, CORS, security headers and Cache-Control first: every answer carries them, the gate's and the
+  // token check's refusals too.
   await app.register(responseHeadersPlugin, { config });
   // Before the routes (it gates their handlers) and before auth (a full queue refuses before a token is verified).
   await app.register(admissionPlugin, { gate });
