@@ -5,6 +5,7 @@ import { collectionRegistry, collections as allCollections } from './collections
 import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
+import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
 import { noteEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
@@ -74,6 +75,7 @@ export async function buildApp(options: BuildAppOptions) {
 
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.logger ? { logController: new RequestLogLines() } : {}),
     // 1 MiB for ordinary requests; the batch route raises its own limit.
     bodyLimit: BODY_LIMIT_BYTES,
     // false: with a header name Fastify takes any value as the id and never calls genReqId, which checks it.
