@@ -5,6 +5,7 @@ import { collectionRegistry, collections as allCollections } from './collections
 import { loadEquipmentQuotas, publicBaseUrl, type Config } from './config.js';
 import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
+import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
 import { noteEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
@@ -74,6 +75,7 @@ export async function buildApp(options: BuildAppOptions) {
 
   const app = Fastify({
     logger: options.logger ?? false,
+    ...(options.logger ? { logController: new RequestLogLines() } : {}),
     // 1 MiB for ordinary requests; the batch route raises its own limit.
     bodyLimit: BODY_LIMIT_BYTES,
     // false: with a header name Fastify takes any value as the id and never calls genReqId, which checks it.
@@ -105,15 +107,16 @@ export async function buildApp(options: BuildAppOptions) {
   app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  app.addHook('onSend', (request, _reply, _payload, done) => {
     // Answered before its body arrived (a 401, 413, 503 …): should that body then time out, the request has had
     // its answer and gets no second one (client-error.ts).
     if (request.raw.complete === false) noteEarlyAnswer(request.raw);
+    done();
   });
 
   await app.register(problemPlugin);
-  // CORS and security headers first: every answer carries them, the gate's and the token check's refusals too.
+  // Request id, CORS, security headers and Cache-Control first: every answer carries them, the gate's and the
+  // token check's refusals too.
   await app.register(responseHeadersPlugin, { config });
   // Before the routes (it gates their handlers) and before auth (a full queue refuses before a token is verified).
   await app.register(admissionPlugin, { gate });

@@ -1,4 +1,5 @@
-import type { FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 
 /**
@@ -103,4 +104,37 @@ export function loggerOptions(config: Pick<Config, 'LOG_LEVEL'>, pretty = false)
     },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
   };
+}
+
+/**
+ * Fastify's two lines about every request, "incoming request" and "request completed", written as Fastify
+ * writes them but without running REDACT_PATHS over them. Their objects are fixed shapes made by the
+ * serializers — `req`: method, URL with personal parameters already out (`redactUrl`), host, peer; `res`: the
+ * status; the time taken — which no redaction path can match, and matching the paths against them was two
+ * thirds of their cost (some 16 of 24 µs per request). Everything else — errors, a failed request's line,
+ * whatever a route logs — goes through the request's own, redacting logger as before.
+ */
+export class RequestLogLines extends LogController {
+  /** Per server logger, a child of it that redacts nothing (pino compiles redaction per logger, once). */
+  private readonly unredacted = new WeakMap<FastifyBaseLogger, Logger>();
+
+  private lineLogger(request: FastifyRequest): Logger | undefined {
+    // At the request's own level: a route logging above info writes neither line.
+    if (!(request.log as Logger).isLevelEnabled('info')) return undefined;
+    const server = request.server.log;
+    let logger = this.unredacted.get(server);
+    if (!logger) this.unredacted.set(server, (logger = (server as Logger).child({}, { redact: [] })));
+    return logger;
+  }
+
+  override incomingRequest(request: FastifyRequest, _reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    this.lineLogger(request)?.info({ [this.requestIdLogLabel]: request.id, req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) return super.requestCompleted(error, request, reply);
+    if (this.isLogDisabled(request)) return;
+    this.lineLogger(request)?.info({ [this.requestIdLogLabel]: request.id, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

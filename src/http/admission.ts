@@ -217,14 +217,25 @@ export class AdmissionGate {
   }
 
   /**
+   * The slot `acquire` would grant at once (it fits and nobody of its class waits), as its release function;
+   * undefined when the request would have to wait or be refused.
+   */
+  tryAcquire(klass: AdmissionClass, requestedCost: number): (() => void) | undefined {
+    const cost = this.effectiveCost(requestedCost);
+    if (this.queues.get(klass)!.length === 0 && this.fits(klass, cost)) return this.take(klass, cost);
+    return undefined;
+  }
+
+  /**
    * A slot for `cost` units of `klass`: the release function at once when it fits and nobody of its class
    * waits, else after a wait of at most the deadline. Refuses with 503 `overloaded` when the class's queue is
    * full or the deadline passes; `signal` (the client going away) gives up the place in the queue.
    */
   acquire(klass: AdmissionClass, requestedCost: number, signal?: AbortSignal): Promise<() => void> {
+    const release = this.tryAcquire(klass, requestedCost);
+    if (release) return Promise.resolve(release);
     const cost = this.effectiveCost(requestedCost);
     const queue = this.queues.get(klass)!;
-    if (queue.length === 0 && this.fits(klass, cost)) return Promise.resolve(this.take(klass, cost));
     if (queue.length >= this.limits.queueMax || this.limits.queueTimeoutMs === 0) return Promise.reject(this.refusal());
     if (signal?.aborted) return Promise.reject(this.refusal('The client went away while waiting.'));
     this.demand = true;
@@ -368,6 +379,9 @@ function clientGone(reply: FastifyReply): { signal: AbortSignal; dispose: () => 
  * Gates the handler of every route that declares a scope (registered before the routes). The slot is held
  * for the handler's whole work — queries, rendering, audit rows — and released when it ends however it ends
  * (an answer, an error, a client that went away), so an error or an abort never leaks a slot.
+ *
+ * Only gated routes get the plugin's hooks, added to each as it is declared: a public route runs none of
+ * them, and a gated one knows its class without looking anything up per request.
  */
 export const admissionPlugin = fp(
   async (app: FastifyInstance, options: { gate: AdmissionGate }) => {
@@ -381,12 +395,16 @@ export const admissionPlugin = fp(
       route.config = { ...route.config, admission: klass };
       const handler = route.handler as RouteHandlerMethod;
       route.handler = async function admitted(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-        const gone = clientGone(reply);
-        let release: () => void;
-        try {
-          release = await gate.acquire(klass, admissionCost(klass, request), gone.signal);
-        } finally {
-          gone.dispose();
+        const cost = admissionCost(klass, request);
+        // Mostly there is room at once: no promise, no watch on the connection.
+        let release = gate.tryAcquire(klass, cost);
+        if (!release) {
+          const gone = clientGone(reply);
+          try {
+            release = await gate.acquire(klass, cost, gone.signal);
+          } finally {
+            gone.dispose();
+          }
         }
         try {
           return await handler.call(this, request, reply);
@@ -394,19 +412,25 @@ export const admissionPlugin = fp(
           release();
         }
       } as typeof route.handler;
-    });
-
-    // A class whose queue is full refuses before the token is even verified: a refusal costs next to nothing.
-    app.addHook('onRequest', async (request) => {
-      const klass = request.routeOptions.config.admission;
-      if (klass && gate.saturated(klass)) {
-        gate.noteRefusal();
-        throw overloaded(gate.limits.retryAfterSeconds);
-      }
+      // A class whose queue is full refuses before the token is even verified (the auth plugin, registered
+      // after this one, adds its check behind this one): a refusal costs next to nothing.
+      route.onRequest = [
+        ...routeHooks(route.onRequest),
+        function refuseWhenSaturated(_request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+          if (!gate.saturated(klass)) return done();
+          gate.noteRefusal();
+          done(overloaded(gate.limits.retryAfterSeconds));
+        },
+      ];
     });
   },
   { name: 'admission', dependencies: ['problem'] },
 );
+
+/** A route's own hooks of one kind as a list (a route may declare none, one, or several). */
+export function routeHooks<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

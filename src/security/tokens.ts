@@ -31,6 +31,11 @@ export interface Principal {
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /**
+   * The principal of a token `verify` already accepted and that has not expired since, without a promise;
+   * undefined for any other token (which then needs `verify`). Optional: a verifier without a cache has none.
+   */
+  cached?(token: string): Principal | undefined;
 }
 
 export type KeySource =
@@ -99,12 +104,19 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
     return principalFrom(payload);
   }
 
+  function cached(token: string): Principal | undefined {
+    const hit = cache.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.exp > Date.now() / 1000) return hit;
+    cache.delete(token);
+    return undefined;
+  }
+
   return {
+    cached,
     async verify(token) {
-      const now = Math.floor(Date.now() / 1000);
-      const hit = cache.get(token);
-      if (hit && hit.exp > now) return hit;
-      if (hit) cache.delete(token);
+      const hit = cached(token);
+      if (hit) return hit;
       const principal = await verifyUncached(token);
       if (cache.size >= cacheSize) {
         const oldest = cache.keys().next();

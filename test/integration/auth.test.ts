@@ -74,6 +74,21 @@ describe('authentication (DESIGN §5)', () => {
     expect(problem.detail).toMatch(/expired/i);
   });
 
+  it('refuses a token it accepted before once it has expired, and checks scopes on every request', async () => {
+    const short = await token({ region: REGION, scope: 'records:read', ttlSeconds: 1 });
+    const exp = (JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }).exp;
+    const authorization = `Bearer ${short}`;
+    // Accepted, so now held verified; the second request is answered from there, the scope still checked.
+    for (let i = 0; i < 2; i++) {
+      expect((await ctx.app.inject({ method: 'GET', url: ORG_UNITS, headers: { authorization } })).statusCode).toBe(200);
+      const write = await ctx.app.inject({ method: 'PUT', url: `/v1/org-units/external/${REGION}/CACHED`, headers: { authorization }, payload: {} });
+      expect(write.statusCode, write.body).toBe(403);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
+    const problem = await expectUnauthorized(authorization);
+    expect(problem.detail).toMatch(/expired/i);
+  });
+
   it('refuses a token for another audience', async () => {
     const problem = await expectUnauthorized(`Bearer ${await token({ region: REGION, audience: 'some-other-service' })}`);
     expect(problem.detail).toMatch(/aud/);

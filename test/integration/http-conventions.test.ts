@@ -1,7 +1,10 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import helmet from '@fastify/helmet';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { collectionExamples } from '../../src/collections/examples.js';
 import { collections } from '../../src/collections/index.js';
+import { SECURITY_HEADER_OPTIONS, securityHeaders } from '../../src/plugins/http-conventions.js';
 import { MAX_BATCH_OPERATIONS } from '../../src/routes/batch.js';
 import { mintToken } from '../../src/security/tokens.js';
 import { bearer, TEST_JWT_SECRET, testConfig, useTestApp } from '../support/context.js';
@@ -44,6 +47,33 @@ describe('HTTP conventions', () => {
     }
     const problem = await ctx.app.inject({ method: 'GET', url: '/v1/officers/00000000-0000-4000-8000-000000000000', headers });
     expect(problem.headers['cache-control']).toBe('no-store');
+  });
+
+  it('sends exactly the security headers @fastify/helmet would, computed once, with the request id on every answer', async () => {
+    const reference = Fastify();
+    await reference.register(helmet, { global: true, ...SECURITY_HEADER_OPTIONS });
+    reference.get('/', async () => ({}));
+    const fromHelmet = (await reference.inject({ method: 'GET', url: '/' })).headers;
+    await reference.close();
+    const plain = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive']);
+    const expected = Object.fromEntries(Object.entries(fromHelmet).filter(([name]) => !plain.has(name)));
+    expect(Object.keys(expected).length).toBeGreaterThan(8);
+    expect(securityHeaders()).toEqual(expected);
+
+    const token = await writer();
+    for (const [url, headers] of [
+      ['/healthz', {}],
+      ['/v1/officers', {}], // 401
+      ['/v1/officers/00000000-0000-4000-8000-000000000000', token], // 404
+      ['/v1/nothing-here', {}],
+      ['/openapi.json', {}],
+    ] as const) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers: { ...headers, 'x-request-id': `rid-${url.length}` } });
+      expect(res.headers, url).toMatchObject(expected);
+      expect(res.headers['x-request-id'], url).toBe(`rid-${url.length}`);
+      // The documents carry no personal data and may be cached; everything else may not.
+      expect(res.headers['cache-control'], url).toBe(url === '/openapi.json' ? undefined : 'no-store');
+    }
   });
 
   it('compresses a large list for a client that accepts gzip', async () => {

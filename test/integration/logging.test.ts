@@ -59,4 +59,18 @@ describe('logs', () => {
     expect(log).not.toContain('13912345678');
     expect(log).not.toContain(jwt);
   });
+
+  it('have one line as each request arrives and one as it is answered, of the same shapes as Fastify writes', async () => {
+    const headers = { authorization: `Bearer ${await token({ region: '411901' })}`, 'x-request-id': 'lines-1' };
+    const res = await app.inject({ method: 'GET', url: '/v1/org-units/00000000-0000-4000-8000-000000000000', headers });
+    expect(res.statusCode).toBe(404);
+    const mine = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['reqId'] === 'lines-1');
+    expect(mine.map((line) => line['msg'])).toEqual(['incoming request', 'No such record.', 'request completed']);
+    const [incoming, , completed] = mine;
+    expect(Object.keys(incoming!)).toEqual(['level', 'time', 'pid', 'hostname', 'reqId', 'req', 'msg']);
+    expect(incoming).toMatchObject({ level: 30, req: { method: 'GET', url: '/v1/org-units/00000000-0000-4000-8000-000000000000', host: 'localhost:80' } });
+    expect(Object.keys(completed!)).toEqual(['level', 'time', 'pid', 'hostname', 'reqId', 'res', 'responseTime', 'msg']);
+    expect(completed).toMatchObject({ level: 30, res: { statusCode: 404 } });
+    expect(completed!['responseTime']).toBeTypeOf('number');
+  });
 });

@@ -38,6 +38,24 @@ describe('admission gate', () => {
     expect(gate.stats().inFlight).toBe(6);
   });
 
+  it('tryAcquire grants at once only what acquire would grant at once, and never jumps the queue', async () => {
+    const gate = new AdmissionGate(limits(4));
+    const a = gate.tryAcquire('read', 1);
+    expect(a).toBeTypeOf('function');
+    for (let i = 0; i < 3; i++) expect(gate.tryAcquire('read', 1)).toBeTypeOf('function');
+    expect(gate.stats().inFlight).toBe(4);
+    // Full: nothing taken, nothing queued.
+    expect(gate.tryAcquire('read', 1)).toBeUndefined();
+    expect(gate.stats()).toMatchObject({ inFlight: 4, waiting: 0 });
+    a!();
+    // Three units in flight and a request of two waiting: one more unit would fit, but goes behind it.
+    const waiting = track(gate.acquire('read', 2));
+    await tick();
+    expect(waiting.settled).toBe(false);
+    expect(gate.tryAcquire('read', 1)).toBeUndefined();
+    expect(gate.stats()).toMatchObject({ inFlight: 3, waiting: 1 });
+  });
+
   it('refuses with 503 overloaded and Retry-After when the queue is full, without waiting', async () => {
     const gate = new AdmissionGate(limits(4, 1));
     for (let i = 0; i < 4; i++) await gate.acquire('read', 1);

@@ -179,6 +179,36 @@ describe('verified tokens are cached (DESIGN §5, §9)', () => {
     await verifier.verify(a!); // dropped as the oldest
     expect(verifications).toHaveBeenCalledTimes(4);
   });
+
+  it('answers `cached` only for a token verify accepted, unexpired, still held', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2025-06-01T00:00:00Z'));
+    const verifier = await createTokenVerifier({ keys: { kind: 'secret', secret: SECRET }, issuer: ISSUER, audience: AUDIENCE, cacheSize: 2 });
+    const token = await mint({ ttlSeconds: 60 });
+    // Never verified, or refused: nothing to answer from.
+    expect(verifier.cached!(token)).toBeUndefined();
+    const forged = await mint({ secret: 'another-secret-that-is-also-long-enough' });
+    await refusal(verifier, forged);
+    expect(verifier.cached!(forged)).toBeUndefined();
+
+    const principal = await verifier.verify(token);
+    expect(verifier.cached!(token)).toBe(principal);
+    expect(verifications).toHaveBeenCalledTimes(2);
+    // One second before exp still served; at exp and after, not — and dropped, so verify checks it in full.
+    vi.setSystemTime(new Date('2025-06-01T00:00:59Z'));
+    expect(verifier.cached!(token)).toBe(principal);
+    vi.setSystemTime(new Date('2025-06-01T00:01:00Z'));
+    expect(verifier.cached!(token)).toBeUndefined();
+    expect((await refusal(verifier, token)).detail).toBe('The token has expired.');
+
+    // Bounded: the oldest of three is no longer held.
+    vi.setSystemTime(new Date('2025-06-01T00:00:00Z'));
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((sub) => mint({ sub })));
+    for (const t of [a!, b!, c!]) await verifier.verify(t);
+    expect(verifier.cached!(a!)).toBeUndefined();
+    expect(verifier.cached!(b!)).toBeDefined();
+    expect(verifier.cached!(c!)).toBeDefined();
+  });
 });
 
 describe('RS256 with a public key file (JWT_PUBLIC_KEY_FILE)', () => {
