@@ -11,7 +11,7 @@ import { noteEarlyAnswer, problemClientErrorHandler } from './http/client-error.
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
-import { httpConventionsPlugin, responseHeadersPlugin } from './plugins/http-conventions.js';
+import { httpConventionsPlugin, responseHeadersPlugin, securityHeaders } from './plugins/http-conventions.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { problemPlugin, sendProblem } from './plugins/problem.js';
 import { responseSerializerCompiler } from './plugins/serializer.js';
@@ -72,6 +72,7 @@ export async function buildApp(options: BuildAppOptions) {
       allowedTypes: config.JWT_ALLOWED_TYPES,
     }));
   const engine = createRecordEngine({ database, registry, cipher });
+  const security = securityHeaders();
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -94,7 +95,7 @@ export async function buildApp(options: BuildAppOptions) {
           ? new AppError(414, 'uri_too_long', 'URI too long', { detail: 'A path parameter is longer than this service accepts.' })
           : validationFailed([{ path: '/', message: 'the path is not a valid percent-encoded URL', in: 'params' }]);
       // Answered outside the routes' context: none of the hooks run, so the headers they would add are set here.
-      reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+      reply.headers({ ...security, 'cache-control': 'no-store', 'x-request-id': request.id });
       void sendProblem(request, reply, problem);
     },
     ...options.http,

@@ -22,7 +22,8 @@ const PERSONAL_QUERY_PARAMS = new Set(['idcardnumber', 'phone']);
 
 function decodedName(raw: string): string | undefined {
   try {
-    return decodeURIComponent(raw.replace(/\+/g, ' ')).trim().toLowerCase();
+    // `idCardNumber[]`, `idCardNumber[0]`: the name a client meant, whatever the server makes of the brackets.
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).replace(/\[.*$/s, '').trim().toLowerCase();
   } catch {
     return undefined;
   }
@@ -30,8 +31,9 @@ function decodedName(raw: string): string | undefined {
 
 /**
  * Request URLs lose the values of personal query parameters (`?idCardNumber=…` look-ups) in every spelling
- * the server would accept or a client might send: names are percent-decoded (`%69dCardNumber`) and compared
- * without case. A name that cannot be decoded loses its value too.
+ * the server would accept or a client might send: names are percent-decoded (`%69dCardNumber`), read without
+ * a bracketed suffix (`idCardNumber[]`) and compared without case. A name that cannot be decoded loses its
+ * value too.
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');

@@ -80,15 +80,7 @@ const CACHEABLE = /^\/(docs(\/|$)|openapi\.json$)/;
  */
 export const responseHeadersPlugin = fp(
   async (app: FastifyInstance, { config }: ResponseHeadersOptions) => {
-    if (config.CORS_ORIGINS.length > 0) {
-      await app.register(cors, {
-        origin: [...config.CORS_ORIGINS],
-        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: CORS_ALLOWED_HEADERS,
-        exposedHeaders: CORS_EXPOSED_HEADERS,
-        maxAge: 600,
-      });
-    }
+    // Before CORS, which answers a preflight from its own hook: the preflight carries them too.
     const security = securityHeaders();
     const documentHeaders = Object.entries(security);
     const apiHeaders = Object.entries({ ...security, 'cache-control': 'no-store' });
@@ -98,6 +90,15 @@ export const responseHeadersPlugin = fp(
       reply.header('x-request-id', request.id);
       done();
     });
+    if (config.CORS_ORIGINS.length > 0) {
+      await app.register(cors, {
+        origin: [...config.CORS_ORIGINS],
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: CORS_ALLOWED_HEADERS,
+        exposedHeaders: CORS_EXPOSED_HEADERS,
+        maxAge: 600,
+      });
+    }
   },
   { name: 'response-headers' },
 );

@@ -794,7 +794,9 @@ export function createRecordEngine(deps: EngineDeps) {
     }
     const rendered = new Map<string, ApiRecord>();
     if (stale.length > 0) {
-      const full = await selectRows(db, def, registry, inArray(def.table.id, stale), { sources: sourceParams(call) });
+      // Read again as the list or get read them: live, in the caller's regions (it may have changed meanwhile).
+      const where = and(inArray(def.table.id, stale), isNull(def.table.deletedAt), coveredBy(def.table.regionCode, region));
+      const full = await selectRows(db, def, registry, where, { sources: sourceParams(call) });
       for (const record of await present(db, call, def, full)) rendered.set(record.id, record);
     }
     const views: RecordView[] = [];

@@ -79,6 +79,9 @@ describe('problem details (RFC 9457)', () => {
     const problem = expectProblem(res, 400, 'validation_failed');
     expect(problem.errors).toEqual([expect.objectContaining({ in: 'params' })]);
     expect(res.headers['x-request-id']).toBeTruthy();
+    // Answered before any hook: the security headers are set with it.
+    expect(res.headers['content-security-policy']).toBeTruthy();
+    expect(res.headers['x-frame-options']).toBeTruthy();
   });
 
   it('a body that is not an object is a validation error at the root', async () => {

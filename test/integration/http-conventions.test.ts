@@ -129,6 +129,10 @@ describe('HTTP conventions', () => {
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers['access-control-allow-origin']).toBe('https://platform.zhengzhou.example');
     expect(allowed.headers['access-control-allow-headers']).toContain('if-match');
+    // CORS answers a preflight from its own hook: the request id and security headers are set before it.
+    expect(allowed.headers['x-request-id']).toBeTruthy();
+    expect(allowed.headers['content-security-policy']).toBeTruthy();
+    expect(allowed.headers['cache-control']).toBe('no-store');
     const refused = await preflight('https://evil.example');
     expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     const get = await ctx.app.inject({ method: 'GET', url: '/healthz', headers: { origin: 'https://platform.zhengzhou.example' } });

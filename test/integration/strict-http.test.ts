@@ -214,6 +214,9 @@ describe('log redaction of personal query parameters', () => {
     '/v1/officers?limit=5&%70hone=VALUE',
     '/v1/officers?id%43ard%4Eumber=VALUE#x',
     '/v1/officers?%ZZ=VALUE',
+    '/v1/officers?idCardNumber[]=VALUE',
+    '/v1/officers?idCardNumber%5B%5D=VALUE',
+    '/v1/officers?phone[0]=VALUE',
   ])('%s', (url) => {
     expect(redactUrl(url)).not.toContain('VALUE');
   });
