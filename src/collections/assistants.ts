@@ -109,7 +109,7 @@ export const assistantsCollection = defineCollection({
   computed: {
     shape: { summary: AssistantSummary },
     // The summary as one JSON value, sent as PostgreSQL wrote it to masked readers (officers.ts `summarySource`).
-    sources: (params) => ({ summary: sql`json_build_object('equipment', ${heldEquipmentSource('assistant', assistants.id, params)})` }),
+    sources: (params) => ({ summary: sql`(select row_to_json(s) from (select ${heldEquipmentSource('assistant', assistants.id, params)} as equipment) as s)` }),
     compute(records, { rows }) {
       records.forEach((record, i) => (record['summary'] = rows[i]!['summary']));
     },

@@ -33,13 +33,13 @@ export function heldEquipmentSource(holderType: 'officer' | 'assistant', holderI
   const e = (col: PgColumn) => aliased('e', col);
   const A = equipmentAllocations;
   const E = equipment;
-  return sql`(select coalesce(json_agg(json_build_object(
-      'allocationId', ${a(A.id)}, 'equipmentId', ${e(E.id)}, 'category', ${e(E.category)}, 'model', ${e(E.model)},
-      'serialNumber', ${e(E.serialNumber)}, 'allocatedOn', ${a(A.allocatedOn)})
-      order by ${e(E.category)}, ${a(A.allocatedOn)}, ${a(A.id)}), '[]'::json)
-    from ${fromAs(A, 'a')}
+  // Objects made by row_to_json/array_to_json, which write compact JSON (json_build_object writes `"k" : v`).
+  return sql`(select coalesce(array_to_json(array_agg(x order by x.category, x."allocatedOn", x."allocationId")), '[]'::json)
+    from (select ${a(A.id)} as "allocationId", ${e(E.id)} as "equipmentId", ${e(E.category)} as category, ${e(E.model)} as model,
+        ${e(E.serialNumber)} as "serialNumber", ${a(A.allocatedOn)} as "allocatedOn"
+      from ${fromAs(A, 'a')}
       cross join lateral (select * from ${sql.identifier(getTableName(E))} as i where i.id = ${a(A.equipmentId)} limit 1) as e
     where ${a(A.holderId)} = ${qualified(holderId)} and ${a(A.holderType)} = ${holderType} and ${a(A.returnedOn)} is null
       and ${a(A.deletedAt)} is null and ${e(E.deletedAt)} is null
-      and ${a(A.regionCode)} between ${lo} and ${hi} and ${e(E.regionCode)} between ${lo} and ${hi})`;
+      and ${a(A.regionCode)} between ${lo} and ${hi} and ${e(E.regionCode)} between ${lo} and ${hi}) as x)`;
 }

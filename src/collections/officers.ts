@@ -120,18 +120,19 @@ function summarySource(params: SourceParams): SQL {
   const { lo, hi, today } = params;
   const c = (col: PgColumn) => aliased('c', col);
   const C = credentials;
-  return sql`(select json_build_object(
-      'holdsValidCredential', coalesce(bool_or(${c(C.kind)} = 'enforcement' and ${c(C.status)} = 'valid'
-        and ${c(C.issuedOn)} <= ${today} and ${c(C.expiresOn)} >= ${today}), false),
-      'credentials', coalesce(json_agg(json_build_object(
-        'id', ${c(C.id)}, 'credentialNumber', ${c(C.credentialNumber)}, 'kind', ${c(C.kind)}, 'status', ${c(C.status)},
-        'effectiveStatus', case when ${c(C.status)} = 'valid' and ${c(C.expiresOn)} < ${today} then 'expired' else ${c(C.status)} end,
-        'expiresOn', ${c(C.expiresOn)})
-        order by ${c(C.expiresOn)} desc, ${c(C.id)}), '[]'::json),
-      'currentPostStatus', ${currentPostStatusSource(params)},
-      'equipment', ${heldEquipmentSource('officer', officers.id, params)})
-    from ${fromAs(C, 'c')}
-    where ${c(C.officerId)} = ${qualified(officers.id)} and ${c(C.deletedAt)} is null and ${c(C.regionCode)} between ${lo} and ${hi})`;
+  const inScope = sql`${c(C.officerId)} = ${qualified(officers.id)} and ${c(C.deletedAt)} is null and ${c(C.regionCode)} between ${lo} and ${hi}`;
+  // Objects made by row_to_json/array_to_json, which write compact JSON in the order of the columns
+  // (json_build_object writes `"k" : v`).
+  return sql`(select row_to_json(s) from (select
+      coalesce((select bool_or(${c(C.kind)} = 'enforcement' and ${c(C.status)} = 'valid'
+        and ${c(C.issuedOn)} <= ${today} and ${c(C.expiresOn)} >= ${today}) from ${fromAs(C, 'c')} where ${inScope}), false) as "holdsValidCredential",
+      (select coalesce(array_to_json(array_agg(y order by y."expiresOn" desc, y.id)), '[]'::json)
+        from (select ${c(C.id)} as id, ${c(C.credentialNumber)} as "credentialNumber", ${c(C.kind)} as kind, ${c(C.status)} as status,
+            case when ${c(C.status)} = 'valid' and ${c(C.expiresOn)} < ${today} then 'expired' else ${c(C.status)} end as "effectiveStatus",
+            ${c(C.expiresOn)} as "expiresOn"
+          from ${fromAs(C, 'c')} where ${inScope}) as y) as credentials,
+      ${currentPostStatusSource(params)} as "currentPostStatus",
+      ${heldEquipmentSource('officer', officers.id, params)} as equipment) as s)`;
 }
 
 /**
@@ -141,11 +142,12 @@ function summarySource(params: SourceParams): SQL {
 function currentPostStatusSource({ lo, hi, today }: SourceParams): SQL {
   const p = (col: PgColumn) => aliased('p', col);
   const P = postStatuses;
-  return sql`(select json_build_object('id', ${p(P.id)}, 'status', ${p(P.status)}, 'post', ${p(P.post)}, 'gridCode', ${p(P.gridCode)}, 'effectiveFrom', ${p(P.effectiveFrom)})
+  return sql`(select row_to_json(x) from (select ${p(P.id)} as id, ${p(P.status)} as status, ${p(P.post)} as post, ${p(P.gridCode)} as "gridCode",
+      ${p(P.effectiveFrom)} as "effectiveFrom"
     from ${fromAs(P, 'p')}
     where ${p(P.officerId)} = ${qualified(officers.id)} and ${p(P.effectiveFrom)} <= ${today} and ${p(P.deletedAt)} is null
       and ${p(P.regionCode)} between ${lo} and ${hi}
-    order by ${p(P.effectiveFrom)} desc limit 1)`;
+    order by ${p(P.effectiveFrom)} desc limit 1) as x)`;
 }
 
 function escapeLike(value: string): string {
