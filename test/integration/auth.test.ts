@@ -75,7 +75,9 @@ describe('authentication (DESIGN §5)', () => {
   });
 
   it('refuses a token it accepted before once it has expired, and checks scopes on every request', async () => {
-    const short = await token({ region: REGION, scope: 'records:read', ttlSeconds: 1 });
+    // Three seconds: `exp` is counted in whole seconds from a rounded-down `iat`, so one second may be all but
+    // over before the first request, on a busy machine.
+    const short = await token({ region: REGION, scope: 'records:read', ttlSeconds: 3 });
     const exp = (JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }).exp;
     const authorization = `Bearer ${short}`;
     // Accepted, so now held verified; the second request is answered from there, the scope still checked.
