@@ -67,7 +67,7 @@ export function renderRecord(def: CollectionDefinition, row: StoredRow, options:
     updatedAt: instant(row.updatedAt),
   };
   renderOwn(plan, row, options, out);
-  for (const { ref, regionKey } of plan.refs) out[ref.externalField] = referenceKeys(ref, row[ref.externalField], row[regionKey], options.region);
+  addReferenceKeys(plan, row, options.region, out);
   return out;
 }
 
@@ -169,10 +169,10 @@ export interface MaskedView {
 }
 
 /**
- * The masked rendering of a stored row as JSON, and the readers it is right for: those covering the common
- * region of the records it refers to (their keys show), or every reader when it refers to none. Undefined
- * when its references lie in different provinces: no one region covers them, so each reader is rendered
- * for afresh.
+ * The masked rendering of a stored row as JSON (from the body its write kept, else rendered), and the readers
+ * it is right for: those covering the common region of the records it refers to (their keys show), or every
+ * reader when it refers to none. Undefined when its references lie in different provinces: no one region
+ * covers them, so each reader is rendered for afresh.
  */
 export function maskedView(def: CollectionDefinition, row: StoredRow, cipher: PiiCipher): MaskedView | undefined {
   const plan = planOf(def);
@@ -191,8 +191,14 @@ export function maskedView(def: CollectionDefinition, row: StoredRow, cipher: Pi
   }
   const scope = regions.length === 0 ? null : commonRegion(regions);
   if (scope === undefined) return undefined;
-  const record = renderRecord(def, row, { cipher, showPii: false, region: scope ?? row.regionCode });
-  return { json: JSON.stringify(record), scope, format: renderFormat(def) };
+  const region = scope ?? row.regionCode;
+  // A write has just rendered the body (`maskedBody`): the view is that body with its stamps and these keys.
+  const body = row['maskedBody'];
+  const json =
+    typeof body === 'string'
+      ? viewFromBody({ ...(row as unknown as BodyRow), maskedBody: body }, referenceKeysOf(def, row, region))
+      : JSON.stringify(renderRecord(def, row, { cipher, showPii: false, region }));
+  return { json, scope, format: renderFormat(def) };
 }
 
 /**
@@ -252,8 +258,11 @@ export const bodyFits = (def: CollectionDefinition, row: BodyRow): row is BodyRo
 
 /** The reference keys a reader of `region` sees, by field: what a record adds to its body as it is read. */
 export function referenceKeysOf(def: CollectionDefinition, row: Record<string, unknown>, region: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const { ref, regionKey } of planOf(def).refs) out[ref.externalField] = referenceKeys(ref, row[ref.externalField], row[regionKey], region);
+  return addReferenceKeys(planOf(def), row, region, {});
+}
+
+function addReferenceKeys(plan: RenderPlan, row: Record<string, unknown>, region: string, out: Record<string, unknown>) {
+  for (const { ref, regionKey } of plan.refs) out[ref.externalField] = referenceKeys(ref, row[ref.externalField], row[regionKey], region);
   return out;
 }
 
