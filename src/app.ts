@@ -136,6 +136,9 @@ export async function buildApp(options: BuildAppOptions) {
   await app.register(discoveryRoutes, { collections, verifier, version: SERVICE_VERSION, baseUrl, config, bodyLimit: BODY_LIMIT_BYTES });
 
   await app.register(healthRoutes, { database });
+  // Records read are kept whole after their answers are sent (record-views.ts): finished before the app closes.
+  engine.onViewError((err) => app.log.warn({ err }, 'could not keep the views of records read; they are rendered again when read'));
+  app.addHook('onClose', () => engine.viewsKept());
   for (const definition of collections) {
     await app.register(collectionRoutes, { definition, engine, database });
   }

@@ -4,7 +4,7 @@ import { assistants } from '../db/schema/index.js';
 import { missingScope, ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
 import { CalendarDate } from '../records/schemas.js';
-import { HeldEquipment, heldEquipmentSource } from './held-equipment.js';
+import { HeldEquipment, heldEquipmentDependencies, heldEquipmentRegions, heldEquipmentSource } from './held-equipment.js';
 import {
   activeIdCardNumberUnique,
   BirthDate,
@@ -113,6 +113,8 @@ export const assistantsCollection = defineCollection({
     compute(records, { rows }) {
       records.forEach((record, i) => (record['summary'] = rows[i]!['summary']));
     },
+    regions: () => heldEquipmentRegions('assistant', assistants.id),
+    dependsOn: heldEquipmentDependencies,
   },
   // One ID-number namespace with officers (a person is active in one role at a time): the same claim.
   unique: [activeIdCardNumberUnique({ isActive: (assistant) => ACTIVE_ASSISTANT_STATUSES.includes(assistant.status as never) })],

@@ -43,3 +43,28 @@ export function heldEquipmentSource(holderType: 'officer' | 'assistant', holderI
       and ${a(A.deletedAt)} is null and ${e(E.deletedAt)} is null
       and ${a(A.regionCode)} between ${lo} and ${hi} and ${e(E.regionCode)} between ${lo} and ${hi}) as x)`;
 }
+
+/**
+ * The regions of the holder's open allocations and of their items, whichever the caller covers: with them,
+ * a holder is kept whole only for readers who see all of its equipment (a `computed.regions` part).
+ */
+export function heldEquipmentRegions(holderType: 'officer' | 'assistant', holderId: PgColumn): SQL {
+  const a = (col: PgColumn) => aliased('a', col);
+  const A = equipmentAllocations;
+  const E = equipment;
+  const open = sql`${a(A.holderId)} = ${qualified(holderId)} and ${a(A.holderType)} = ${holderType} and ${a(A.returnedOn)} is null and ${a(A.deletedAt)} is null`;
+  return sql`select ${a(A.regionCode)} as region_code from ${fromAs(A, 'a')} where ${open}
+    union all select i.region_code from ${fromAs(A, 'a')} join ${sql.identifier(getTableName(E))} as i on i.id = ${a(A.equipmentId)} where ${open}`;
+}
+
+/**
+ * Which holders' held equipment a write shows in (a `computed.dependsOn` part): an allocation's holder,
+ * before and after; an item's holders by its open allocations.
+ */
+export const heldEquipmentDependencies = {
+  'equipment-allocations': { owner: (row: Record<string, unknown>) => row['holderId'] },
+  equipment: {
+    owners: (ids: SQL) =>
+      sql`select ${equipmentAllocations.holderId} from ${equipmentAllocations} where ${equipmentAllocations.equipmentId} = any(${ids}) and ${equipmentAllocations.returnedOn} is null and ${equipmentAllocations.deletedAt} is null`,
+  },
+};

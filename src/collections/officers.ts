@@ -23,7 +23,7 @@ import {
   EffectiveStatusSchema,
   validEnforcementCredentialOn,
 } from './credentials.js';
-import { HeldEquipment, heldEquipmentSource } from './held-equipment.js';
+import { HeldEquipment, heldEquipmentDependencies, heldEquipmentRegions, heldEquipmentSource } from './held-equipment.js';
 import { activeIdCardNumberUnique, BirthDate, checkIdentity, Gender, IdCardNumber, PERSON_PII, Phone } from './people.js';
 import { PostStatusCode } from './post-statuses.js';
 
@@ -212,6 +212,16 @@ export const officersCollection = defineCollection({
     sources: (params) => ({ summary: summarySource(params) }),
     compute(records, { rows }) {
       records.forEach((record, i) => (record['summary'] = rows[i]!['summary']));
+    },
+    regions: () => {
+      const live = (table: typeof credentials | typeof postStatuses) =>
+        sql`select ${table.regionCode} from ${table} where ${table.officerId} = ${qualified(officers.id)} and ${table.deletedAt} is null`;
+      return sql`${live(credentials)} union all ${live(postStatuses)} union all ${heldEquipmentRegions('officer', officers.id)}`;
+    },
+    dependsOn: {
+      credentials: { owner: (credential) => credential['officerId'] },
+      'post-statuses': { owner: (status) => status['officerId'] },
+      ...heldEquipmentDependencies,
     },
   },
   unique: [activeIdCardNumberUnique({ isActive: (officer) => officer.employmentStatus === 'active' })],

@@ -269,6 +269,18 @@ export interface CollectionDefinition<Fields extends z.ZodObject = z.ZodObject> 
      */
     reads?: readonly string[];
     compute(records: ApiRecord[], ctx: ReadContext): void;
+    /**
+     * The regions of every row the sources could show the record with, whether or not in the caller's
+     * regions: a query of one column `region_code`, correlated with the record's row like the sources.
+     * A record is kept whole (record-views.ts) only for readers who cover all of them.
+     */
+    regions?(): SQL;
+    /**
+     * For each collection the sources read, which records' computed fields show a row of it: a write of such
+     * a row drops those records' kept views with it. `owner` names them from the row itself (called with the
+     * row before and after the write); `owners` selects them given the written ids (as `uuid[]`).
+     */
+    dependsOn?: Record<string, { owner: (row: StoredRow) => unknown } | { owners: (ids: SQL) => SQL }>;
   };
 }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { and, between, eq, getTableName, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
-import type { Database, Db } from '../db/client.js';
+import { queryRows, type Database, type Db } from '../db/client.js';
 import { insertJsonRows, updateJsonRows } from '../db/bulk-insert.js';
 import { prepared } from '../db/prepared.js';
-import { auditLog } from '../db/schema/index.js';
+import { auditLog, recordViews } from '../db/schema/index.js';
 import { covers } from '../domain/region.js';
 import {
   AppError,
@@ -42,6 +43,7 @@ import {
   type BodyRow,
 } from './render.js';
 import { createReferences } from './references.js';
+import { goodViewOf, keptRange, ViewKeeper, viewDependentsOf, type ViewToKeep } from './record-views.js';
 import { bodySelectionOf, definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
 import type { CallContext, IdentityAttempt, WriteScope } from './write-scope.js';
@@ -134,6 +136,21 @@ function decodeCursor(cursor: string): string {
   throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
 }
 
+/** The one row of `listFromViews`. */
+interface PageOfViews extends Record<string, unknown> {
+  n: number;
+  shown: number;
+  kept: number;
+  last: string | null;
+  joined: string | null;
+}
+
+const dialect = new PgDialect();
+const textOf = (statement: SQL) => {
+  const query = dialect.sqlToQuery(statement);
+  return { text: query.sql, values: query.params };
+};
+
 function comparable(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
 }
@@ -171,6 +188,9 @@ export function createRecordEngine(deps: EngineDeps) {
   const { registry, cipher, database } = deps;
 
   const references = createReferences(registry);
+  const viewDependents = viewDependentsOf(registry);
+  let reportViewError: (err: unknown) => void = () => {};
+  const keeper = new ViewKeeper(database.db, registry, (err) => reportViewError(err));
 
   const definition = (name: string) => definitionIn(registry, name);
 
@@ -465,10 +485,30 @@ export function createRecordEngine(deps: EngineDeps) {
       version: row.version,
       movedFrom,
     });
+    dropDependentViews(scope, def, p.existing, row);
     if (p.existing) references.forget(scope, def.name, p.existing);
     references.remember(scope, def.name, row, p.existing ? 'no key update' : 'update');
     if (p.identity) p.identity.status = 'written';
     results[p.index] = { status: p.existing ? 200 : 201, row, changed: true };
+  }
+
+  /**
+   * Empties the kept views (record-views.ts) a write of `def` changes: of the records whose computed fields
+   * show the row, before and after; of the records referencing it, when it moves to another region or takes
+   * another key (whether a reader may see the key depends on its region). The record's own view is left
+   * behind by its new version.
+   */
+  function dropDependentViews(scope: WriteScope, def: CollectionDefinition, before: StoredRow | undefined, after: StoredRow | undefined) {
+    const dependents = viewDependents.get(def.name);
+    if (!dependents) return;
+    const rows = [before, after].filter((row): row is StoredRow => row !== undefined);
+    const id = (after ?? before)!.id;
+    const ids = sql`${sql.param([id])}::uuid[]`;
+    const moved = before !== undefined && after !== undefined && (before.regionCode !== after.regionCode || before.externalId !== after.externalId);
+    scope.dropViews(
+      dependents.owners.flatMap((owner) => rows.map(owner)),
+      [...dependents.ownerQueries.map((query) => query(ids)), ...(moved ? dependents.referrers.map((query) => query(ids)) : [])],
+    );
   }
 
   /**
@@ -679,6 +719,7 @@ export function createRecordEngine(deps: EngineDeps) {
       movedTo: null,
     });
     scope.recordAudit({ collection: def.name, recordId: existing.id, regionCode: existing.regionCode, op: 'delete', version, movedFrom: null });
+    dropDependentViews(scope, def, existing, undefined);
     references.forget(scope, def.name, existing);
     return { ...existing, version };
   }
@@ -729,17 +770,85 @@ export function createRecordEngine(deps: EngineDeps) {
     return row;
   }
 
-  async function list(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery, form: ReadForm = 'full') {
+  /** Which records a list query asks for, in the caller's regions. */
+  function listWhere(call: CallContext, def: CollectionDefinition, query: ListQuery): SQL | undefined {
     const table = def.table;
-    const conditions: (SQL | undefined)[] = [
+    return and(
       isNull(table.deletedAt),
       regionFilter(table.regionCode, call.principal.region, query.regionCode),
       query.externalId ? eq(table.externalId, query.externalId) : undefined,
       query.updatedAfter ? gt(table.updatedAt, new Date(query.updatedAfter)) : undefined,
       query.cursor ? gt(table.id, decodeCursor(query.cursor)) : undefined,
       ...(def.filters?.where(query, { blindIndex: (v) => cipher.blindIndex(v), principal: call.principal, today: call.today }) ?? []),
-    ];
-    const where = and(...conditions);
+    );
+  }
+
+  /**
+   * A list page for a caller without pii:read from the records' kept views (record-views.ts), as the JSON
+   * it is sent as — or undefined when a record of the page has no good view: then the page is read and
+   * rendered (`list`, `presentViews`), which keeps their views for the next read.
+   */
+  async function listFromViews(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery): Promise<string | undefined> {
+    const [lo, hi] = coverageRange(call.principal.region);
+    const table = def.table;
+    const where = listWhere(call, def, query);
+    const good = goodViewOf(def, registry, { id: sql`p.id`, version: sql`p.version`, today: sql`${call.today}`, lo: sql`${lo}`, hi: sql`${hi}` });
+    // One row: the page's record count (one more than asked tells there is a next page), its last id,
+    // and its views joined in order. The views stay text from table to socket.
+    const statement = sql`with p as (select ${table.id} as id, ${table.version} as version from ${table}${where ? sql` where ${where}` : sql``} order by ${table.id} limit ${query.limit + 1}),
+      q as (select p.id, ${recordViews.json} as json from p left join ${recordViews} on ${good} order by p.id limit ${query.limit})
+      select (select count(*) from p)::int as n, count(*)::int as shown, count(q.json)::int as kept, max(q.id::text) as last,
+        string_agg(q.json, ',' order by q.id) as joined from q`;
+    const [page] =
+      database.pool && db === database.db
+        ? (await database.pool.query<PageOfViews>(textOf(statement))).rows
+        : await queryRows<PageOfViews>(db, statement);
+    if (!page || page.kept !== page.shown) return undefined;
+    const nextCursor = page.n > query.limit && page.last ? encodeCursor(page.last) : null;
+    return `{"items":[${page.joined ?? ''}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  }
+
+  /**
+   * A record by id or key for a caller without pii:read from its kept view (record-views.ts): its JSON and
+   * tag; `undefined` when the record has no good view (read and render it: `get`, `presentViews`).
+   */
+  async function getFromView(db: Db, call: CallContext, def: CollectionDefinition, target: Target): Promise<{ json: string; etag: string } | undefined> {
+    const [lo, hi] = coverageRange(call.principal.region);
+    const byId = 'id' in target;
+    const table = def.table;
+    const statement = prepared(db, `view_${byId ? 'id' : 'key'}_${getTableName(table)}`, (handle, name) =>
+      handle
+        .select({ json: recordViews.json, etag: recordViews.etag })
+        .from(table)
+        .leftJoin(
+          recordViews,
+          goodViewOf(def, registry, {
+            id: table.id,
+            version: table.version,
+            today: sql`${sql.placeholder('today')}`,
+            lo: sql`${sql.placeholder('lo')}`,
+            hi: sql`${sql.placeholder('hi')}`,
+          }),
+        )
+        .where(
+          and(
+            ...(byId
+              ? [eq(table.id, sql.placeholder('id'))]
+              : [eq(table.regionCode, sql.placeholder('regionCode')), eq(table.externalId, sql.placeholder('externalId'))]),
+            isNull(table.deletedAt),
+            between(table.regionCode, sql.placeholder('lo'), sql.placeholder('hi')),
+          ),
+        )
+        .prepare(name),
+    );
+    const [row] = (await statement.execute({ ...target, lo, hi, today: call.today })) as { json: string | null; etag: string | null }[];
+    if (!row) throw notFound();
+    return row.json !== null && row.etag !== null ? { json: row.json, etag: row.etag } : undefined;
+  }
+
+  async function list(db: Db, call: CallContext, def: CollectionDefinition, query: ListQuery, form: ReadForm = 'full') {
+    const table = def.table;
+    const where = listWhere(call, def, query);
     const [lo, hi] = coverageRange(call.principal.region);
     const rows =
       database.pool && db === database.db
@@ -800,15 +909,27 @@ export function createRecordEngine(deps: EngineDeps) {
       for (const record of await present(db, call, def, full)) rendered.set(record.id, record);
     }
     const views: RecordView[] = [];
+    const keep: ViewToKeep[] = [];
+    const [lo, hi] = coverageRange(region);
     for (const row of bodyRows) {
       const extra = extras.get(row.id);
+      let view: RecordView | undefined;
+      let version = row.version;
       if (extra) {
-        views.push({ id: row.id, json: viewFromBody(row as BodyRow & { maskedBody: string }, extra), etag: () => entityTag(def, { ...extra, version: row.version } as ApiRecord) });
-        continue;
+        view = { id: row.id, json: viewFromBody(row as BodyRow & { maskedBody: string }, extra), etag: () => entityTag(def, { ...extra, version: row.version } as ApiRecord) };
+      } else {
+        const record = rendered.get(row.id);
+        if (record) {
+          view = { id: row.id, json: JSON.stringify(record), etag: () => entityTag(def, record) };
+          version = record.version;
+        }
       }
-      const record = rendered.get(row.id);
-      if (record) views.push({ id: row.id, json: JSON.stringify(record), etag: () => entityTag(def, record) });
+      if (!view) continue;
+      views.push(view);
+      const range = keptRange(def, row, { lo, hi });
+      if (range) keep.push({ id: row.id, version, gen: Number(row['viewGen'] ?? 0), json: view.json, etag: view.etag(), ...range });
     }
+    keeper.offer(def, call.today, keep);
     return views;
   }
 
@@ -861,6 +982,14 @@ export function createRecordEngine(deps: EngineDeps) {
     list,
     present,
     presentViews,
+    listFromViews,
+    getFromView,
+    /** Resolves when the views of records read so far have been kept (record-views.ts `ViewKeeper`). */
+    viewsKept: () => keeper.settled(),
+    /** Where a failure to keep views is reported (they are rendered again on the next read). */
+    onViewError(report: (err: unknown) => void) {
+      reportViewError = report;
+    },
     auditPiiReads,
     selection: (def: CollectionDefinition) => selectionOf(def, registry),
   };

@@ -1,6 +1,7 @@
 import { and, eq, getTableColumns, getTableName, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
+import { recordViews } from '../db/schema/index.js';
 import type { CollectionDefinition, RecordTable, RefSpec, SourceParams, StoredRow } from './definition.js';
 import { hashKey, refRegionKey } from './render.js';
 
@@ -107,7 +108,8 @@ const bodySelections = new WeakMap<CollectionDefinition, Record<string, PgColumn
 /**
  * What a read for a caller without pii:read selects: the stamps and the kept masked body instead of the
  * columns it was rendered from, the referenced records' keys and regions, the fields `computed.compute`
- * reads (`computed.reads`) and the `computed` sources. See render.ts `viewFromBody`.
+ * reads (`computed.reads`) and the `computed` sources. See render.ts `viewFromBody`. With them, what keeping
+ * the record whole needs (record-views.ts): the view's `gen` as this read saw it, the regions its sources could show.
  */
 export function bodySelectionOf(def: CollectionDefinition, registry: Registry, params: SourceParams): Record<string, PgColumn | SQL.Aliased> {
   let fixed = bodySelections.get(def);
@@ -122,12 +124,26 @@ export function bodySelectionOf(def: CollectionDefinition, registry: Registry, p
         return [key, field];
       }),
     );
+    Object.assign(fixed, viewSelectionOf(def));
     bodySelections.set(def, fixed);
   }
   const sources = def.computed?.sources?.(params);
   if (!sources) return fixed;
   const selection = { ...fixed };
   for (const [key, expression] of Object.entries(sources)) selection[key] = expression.as(key);
+  return selection;
+}
+
+/** The part of a read's selection a view is kept from: the `gen` it saw, the regions its sources could show. */
+function viewSelectionOf(def: CollectionDefinition): Record<string, SQL.Aliased> {
+  const own = qualified(def.table.id);
+  const selection: Record<string, SQL.Aliased> = {
+    viewGen: sql<number>`(select v.gen from ${recordViews} as v where v.id = ${own})`.as('viewGen'),
+  };
+  const regions = def.computed?.regions?.();
+  if (regions) {
+    selection['viewRegions'] = sql`(select array[min(x.region_code), max(x.region_code)] from (${regions}) as x(region_code))`.as('viewRegions');
+  }
   return selection;
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Database, type Db } from '../db/client.js';
 import { insertJsonRows } from '../db/bulk-insert.js';
 import { auditLog, changeSequence, changes } from '../db/schema/index.js';
@@ -6,6 +6,7 @@ import { isConstraintViolation, isRetryable, rootDbError } from '../errors.js';
 import type { Principal } from '../security/tokens.js';
 import type { ResolvedRef } from './definition.js';
 import type { MaskedView } from './render.js';
+import { dropViewsStatement } from './record-views.js';
 import type { IdentityCharge, IdentityThrottle } from './identity-throttle.js';
 
 /** Who is calling and from which request: carried into every audit row. */
@@ -87,6 +88,11 @@ export interface WriteScope {
   readonly refCache: Map<string, ResolvedRef>;
   recordChange(change: PendingChange): void;
   recordAudit(audit: PendingAudit): void;
+  /**
+   * Empties, with this transaction, the kept views (record-views.ts) of these records and of those the
+   * queries select: records whose representation shows something this transaction changes.
+   */
+  dropViews(ids: Iterable<unknown>, queries?: readonly SQL[]): void;
   /** Writes carrying ID numbers in this transaction (see `IdentityAttempt`); settled by `runWrite`. */
   readonly identityAttempts: IdentityAttempt[];
   /** Runs `fn` inside a savepoint: if it throws, its writes and its pending feed/audit rows are undone. */
@@ -103,6 +109,8 @@ class Scope implements WriteScope {
   readonly changes: PendingChange[] = [];
   readonly audits: PendingAudit[] = [];
   readonly identityAttempts: IdentityAttempt[] = [];
+  private readonly staleViews = new Set<string>();
+  private readonly staleViewQueries: SQL[] = [];
   private savepoints = 0;
 
   constructor(
@@ -116,6 +124,12 @@ class Scope implements WriteScope {
 
   recordAudit(audit: PendingAudit) {
     this.audits.push(audit);
+  }
+
+  // Not undone with a savepoint: emptying a view that is still good costs a read its rendering, nothing more.
+  dropViews(ids: Iterable<unknown>, queries: readonly SQL[] = []) {
+    for (const id of ids) if (typeof id === 'string') this.staleViews.add(id);
+    this.staleViewQueries.push(...queries);
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
@@ -160,6 +174,10 @@ class Scope implements WriteScope {
    */
   async flush() {
     const { tx, call, audits, changes: pending } = this;
+    // Before the statement below takes the feed counter's lock: whoever waits for a view's lock never holds it.
+    if (this.staleViews.size > 0 || this.staleViewQueries.length > 0) {
+      await tx.execute(dropViewsStatement([...this.staleViews], this.staleViewQueries));
+    }
     if (audits.length === 0 && pending.length === 0) return;
     const auditPart =
       audits.length === 0

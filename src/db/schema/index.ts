@@ -8,3 +8,4 @@ export * from './equipment.js';
 export * from './assistants.js';
 export * from './trainings.js';
 export * from './cases.js';
+export * from './views.js';
