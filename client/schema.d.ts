@@ -1400,7 +1400,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -1510,7 +1510,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -1766,7 +1766,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2003,7 +2003,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2124,7 +2124,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2171,7 +2171,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2397,7 +2397,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2601,7 +2601,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -2687,7 +2687,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };
@@ -3308,7 +3308,7 @@ export interface components {
             updatedAt: string;
             /**
              * Format: int64
-             * @description Version 版本, 1 on create and +1 on each real change; the ETag
+             * @description Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached
              */
             version: number;
         };

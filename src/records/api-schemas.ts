@@ -112,7 +112,7 @@ function makeCollectionSchemas(def: CollectionDefinition): CollectionSchemas {
       id: Uuid,
       externalId: z.string().nullable().describe("The source platform's own id 外部编号"),
       regionCode: z.string().describe('Region code 行政区划代码 (GB/T 2260)'),
-      version: z.number().int().describe('Version 版本, 1 on create and +1 on each real change; the ETag'),
+      version: z.number().int().describe('Version 版本, +1 on each real change; the ETag. 1 on create, or for a key whose record was deleted, one more than that record reached'),
       createdAt: z.iso.datetime({ offset: true }).describe('Created 创建时间 (RFC 3339)'),
       updatedAt: z.iso.datetime({ offset: true }).describe('Last changed 更新时间 (RFC 3339)'),
       ...outputFields,

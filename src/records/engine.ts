@@ -44,7 +44,7 @@ import {
 } from './render.js';
 import { createReferences } from './references.js';
 import { goodViewOf, keptRange, ViewKeeper, viewDependentsOf, type ViewToKeep } from './record-views.js';
-import { bodySelectionOf, definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, type LockStrength, type Registry, type Target } from './store.js';
+import { bodySelectionOf, definitionIn, loadSources, readSelectionOf, sourceKeysOf, selectRows, selectionOf, targetCondition, tombstoneVersions, type LockStrength, type Registry, type Target } from './store.js';
 import { checkUnique, releaseClaims, writeClaims, type UniqueSubject } from './unique.js';
 import type { CallContext, IdentityAttempt, WriteScope } from './write-scope.js';
 
@@ -382,6 +382,13 @@ export function createRecordEngine(deps: EngineDeps) {
     const table = def.table;
     const inserts = writing.filter((p) => !p.existing);
     if (inserts.length > 0) {
+      // A key with tombstones continues its numbering, so a tag held from a deleted record never matches.
+      const keyed = inserts.flatMap((p) => (p.candidate.externalId === null ? [] : [{ regionCode: p.candidate.regionCode, externalId: p.candidate.externalId }]));
+      const previous = await tombstoneVersions(scope.tx, table, keyed);
+      for (const p of inserts) {
+        const key = p.candidate.externalId === null ? undefined : `${p.candidate.regionCode}/${p.candidate.externalId}`;
+        p.columns['version'] = (key === undefined ? 0 : (previous.get(key) ?? 0)) + 1;
+      }
       const stamps = await insertJsonRows(scope.tx, table, inserts.map((p) => p.columns), ['id', 'version', 'createdAt', 'updatedAt']);
       const byId = new Map(stamps.map((row) => [String(row['id']), row]));
       for (const p of inserts) {

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, getTableName, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, getTableName, inArray, isNotNull, isNull, max, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { recordViews } from '../db/schema/index.js';
@@ -176,6 +176,26 @@ export function targetCondition(table: RecordTable, target: Target): SQL | undef
   return 'id' in target
     ? and(eq(table.id, target.id), isNull(table.deletedAt))
     : and(eq(table.regionCode, target.regionCode), eq(table.externalId, target.externalId), isNull(table.deletedAt));
+}
+
+/**
+ * The highest version each key's deleted records reached, `regionCode/externalId` → version, in one
+ * statement over the tombstone index: a record created under a key used before starts above it, so no tag
+ * of a deleted record names the new one (docs/decisions.md, "Versions continue across a delete").
+ */
+export async function tombstoneVersions(db: Db, table: RecordTable, keys: { regionCode: string; externalId: string }[]): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .select({ regionCode: table.regionCode, externalId: table.externalId, version: max(table.version) })
+    .from(table)
+    .where(
+      and(
+        isNotNull(table.deletedAt),
+        sql`(${table.regionCode}, ${table.externalId}) in (select * from unnest(${sql.param(keys.map((k) => k.regionCode))}::varchar[], ${sql.param(keys.map((k) => k.externalId))}::varchar[]))`,
+      ),
+    )
+    .groupBy(table.regionCode, table.externalId);
+  return new Map(rows.map((row) => [`${row.regionCode}/${row.externalId}`, Number(row.version ?? 0)]));
 }
 
 /**

@@ -119,6 +119,23 @@ describe.skipIf(!isPostgres())('uniqueness between concurrent writers', () => {
       expect(new Set(responses.map((r) => r.json<{ version: number }>().version))).toEqual(new Set([1]));
     }
   });
+
+  it('concurrent PUTs re-creating a deleted key give one 201 and 200s, at a version above the deleted record’s', async () => {
+    const region = '411107';
+    const headers = { ...(await bearer({ region })), 'content-type': 'application/json' };
+    for (let trial = 0; trial < 10; trial++) {
+      const url = `/v1/org-units/external/${region}/K${trial}`;
+      await put(ctx.app, 'org-units', region, `K${trial}`, anOrgUnit({ name: '旧中队' }));
+      expect((await ctx.app.inject({ method: 'DELETE', url, headers: await bearer({ region }) })).statusCode).toBe(204);
+      const responses = await Promise.all(Array.from({ length: 20 }, () => ctx.app.inject({ method: 'PUT', url, headers, payload: anOrgUnit() })));
+      const statuses = responses.map((r) => r.statusCode);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(19);
+      expect(new Set(responses.map((r) => r.json<{ id: string }>().id)).size).toBe(1);
+      // The deleted record held 1 and 2 (its tombstone): the new one starts at 3.
+      expect(new Set(responses.map((r) => r.json<{ version: number }>().version))).toEqual(new Set([3]));
+    }
+  });
 });
 
 describe.skipIf(!isPostgres())('references between concurrent writers', () => {

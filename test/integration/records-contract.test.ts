@@ -18,6 +18,7 @@ import {
   feedHead,
   givenOrgUnit,
   problemOf,
+  type BatchResultJson,
   type Headers,
   type RecordJson,
 } from '../support/fixtures.js';
@@ -294,7 +295,7 @@ const cases: ContractCase[] = [
 ];
 
 /** The highest `region(n)` the suite below uses; setup runs for `${prefix}00` … this. */
-const HIGHEST_REGION = 17;
+const HIGHEST_REGION = 19;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -611,9 +612,112 @@ describe.each(cases)('record conventions: $collection', (c) => {
     const reborn = await ctx.app.inject({ method: 'PUT', url: externalUrl(r, String(record.externalId)), headers, payload: data });
     expect(reborn.statusCode, reborn.body).toBe(201);
     expect(reborn.json().id).not.toBe(record.id);
-    expect(reborn.json().version).toBe(1);
+    // The key's versions go on from the tombstone's (docs/decisions.md, "Versions continue across a delete").
+    expect(reborn.json().version).toBe(3);
     const byKey = await ctx.app.inject({ method: 'GET', url: externalUrl(r, String(record.externalId)), headers });
     expect(byKey.json().id).toBe(reborn.json().id);
+  });
+
+  it('a record re-created under a deleted key goes on from its versions: no tag of the deleted record earns a 304 or passes If-Match', async () => {
+    const r = region(18);
+    const headers = await tokenFor(r);
+    const head = await feedHead(ctx.app, headers);
+    const url = externalUrl(r, 'AGAIN');
+    const { regionCode: _r, externalId: _e, ...data } = c.makeBody(r, 1);
+    const changed = { ...data, [c.changeField.field]: c.changeField.value(1) };
+    const first = await ctx.app.inject({ method: 'PUT', url, headers, payload: data });
+    expect(first.statusCode, first.body).toBe(201);
+    const second = await ctx.app.inject({ method: 'PUT', url, headers: { ...headers, 'if-match': String(first.headers['etag']) }, payload: changed });
+    expect(second.statusCode, second.body).toBe(200);
+    const oldTags = [String(first.headers['etag']), String(second.headers['etag'])];
+    expect(oldTags).toEqual([tagOfVersion(1), tagOfVersion(2)]);
+    expect((await ctx.app.inject({ method: 'DELETE', url, headers })).statusCode).toBe(204);
+
+    // The key has no live record: an If-Match naming the deleted one's versions (3 is its tombstone's) creates nothing.
+    for (const tag of ['"2"', '"3"', oldTags[1]!]) {
+      const res = await ctx.app.inject({ method: 'PUT', url, headers: { ...headers, 'if-match': tag }, payload: data });
+      expect(res.statusCode, tag).toBe(412);
+      expect(problemOf(res).code).toBe('version_conflict');
+    }
+    expect((await ctx.app.inject({ method: 'GET', url, headers })).statusCode).toBe(404);
+
+    const reborn = await ctx.app.inject({ method: 'PUT', url, headers, payload: data });
+    expect(reborn.statusCode, reborn.body).toBe(201);
+    const record = reborn.json<RecordJson>();
+    expect(record.id).not.toBe(first.json<RecordJson>().id);
+    expect(record.version).toBe(4);
+    expect(reborn.headers['etag']).toEqual(tagOfVersion(4));
+
+    // A cache holding the deleted record's tag gets the new record, not a 304.
+    for (const tag of [...oldTags, '"3"']) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers: { ...headers, 'if-none-match': tag } });
+      expect(res.statusCode, tag).toBe(200);
+      expect(res.json<RecordJson>().id).toBe(record.id);
+    }
+    // A writer holding it is refused, and the new record is left as it was.
+    for (const tag of oldTags) {
+      const res = await ctx.app.inject({ method: 'PUT', url, headers: { ...headers, 'if-match': tag }, payload: changed });
+      expect(res.statusCode, tag).toBe(412);
+    }
+    expect((await ctx.app.inject({ method: 'GET', url, headers })).json<RecordJson>().version).toBe(4);
+    const current = await ctx.app.inject({ method: 'PUT', url, headers: { ...headers, 'if-match': String(reborn.headers['etag']) }, payload: changed });
+    expect(current.statusCode, current.body).toBe(200);
+    expect(current.json<RecordJson>().version).toBe(5);
+
+    // POST with the key goes on from the tombstone too.
+    expect((await ctx.app.inject({ method: 'DELETE', url, headers })).statusCode).toBe(204);
+    const posted = await create(ctx.app, headers, c.collection, { ...c.makeBody(r, 1), externalId: 'AGAIN' });
+    expect(posted.version).toBe(7);
+
+    // The feed: each record's own versions, in order, never one number twice for the key.
+    const { items } = await drainFeed(ctx.app, headers, { after: head, collections: c.collection });
+    const ids = [first.json<RecordJson>().id, record.id, posted.id];
+    expect(items.map((i) => [ids.indexOf(i.id), i.op, i.version])).toEqual([
+      [0, 'upsert', 1],
+      [0, 'upsert', 2],
+      [0, 'delete', 3],
+      [1, 'upsert', 4],
+      [1, 'upsert', 5],
+      [1, 'delete', 6],
+      [2, 'upsert', 7],
+    ]);
+  });
+
+  it('a batch upsert re-creating a deleted key goes on from its versions; a key never used starts at 1', async () => {
+    const r = region(19);
+    const headers = await tokenFor(r);
+    const batch = async (operations: object[]) => {
+      const res = await ctx.app.inject({ method: 'POST', url: '/v1/batch', headers, payload: { operations } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ results: BatchResultJson[] }>().results;
+    };
+    const upsert = (externalId: string, n: number, ifMatch?: number) => ({
+      op: 'upsert',
+      collection: c.collection,
+      regionCode: r,
+      externalId,
+      ...(ifMatch === undefined ? {} : { ifMatch }),
+      data: { ...c.makeBody(r, n), externalId },
+    });
+    const made = await batch([upsert('B-1', 1)]);
+    expect(made).toEqual([expect.objectContaining({ status: 201, version: 1 })]);
+    const oldTag = String((await ctx.app.inject({ method: 'GET', url: externalUrl(r, 'B-1'), headers })).headers['etag']);
+    const removed = await batch([{ op: 'delete', collection: c.collection, regionCode: r, externalId: 'B-1' }]);
+    expect(removed).toEqual([expect.objectContaining({ status: 204, version: 2 })]);
+
+    // One run: an If-Match naming the tombstone refused, a key never used and the deleted key created side by side.
+    const results = await batch([upsert('B-1', 1, 2), upsert('B-2', 2), upsert('B-1', 1)]);
+    expect(results.map((x) => [x.status, x.version ?? x.error?.code])).toEqual([
+      [412, 'version_conflict'],
+      [201, 1],
+      [201, 3],
+    ]);
+    expect(results[2]!.id).not.toBe(made[0]!.id);
+    const stale = await ctx.app.inject({ method: 'GET', url: externalUrl(r, 'B-1'), headers: { ...headers, 'if-none-match': oldTag } });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.headers['etag']).toEqual(tagOfVersion(3));
+    const refused = await batch([upsert('B-1', 2, 1)]);
+    expect(refused).toEqual([expect.objectContaining({ status: 412 })]);
   });
 
   it('DELETE by external key works like DELETE by id', async () => {

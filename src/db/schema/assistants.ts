@@ -34,6 +34,8 @@ export const assistants = pgTable(
   },
   (t) => [
     uniqueIndex('assistants_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('assistants_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('assistants_region_idx').on(t.regionCode, t.id),
     index('assistants_org_unit_idx').on(t.orgUnitId),
     index('assistants_supervisor_idx').on(t.supervisingOfficerId),

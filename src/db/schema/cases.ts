@@ -39,6 +39,8 @@ export const cases = pgTable(
   },
   (t) => [
     uniqueIndex('cases_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('cases_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('cases_region_idx').on(t.regionCode, t.id),
     index('cases_org_unit_idx').on(t.orgUnitId),
     index('cases_handlers_idx').using('gin', t.handlingOfficerIds),

@@ -20,6 +20,8 @@ export const credentials = pgTable(
   },
   (t) => [
     uniqueIndex('credentials_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('credentials_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('credentials_region_idx').on(t.regionCode, t.id),
     index('credentials_officer_idx').on(t.officerId, t.kind),
     // An officer's live credentials (the summary read with every officer): partial like the query, so the

@@ -18,6 +18,8 @@ export const equipment = pgTable(
   },
   (t) => [
     uniqueIndex('equipment_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('equipment_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('equipment_region_idx').on(t.regionCode, t.id),
     index('equipment_org_unit_idx').on(t.orgUnitId),
     // A serial number identifies one item of a category among live records (the rule reports it first, clearly).
@@ -44,6 +46,8 @@ export const equipmentAllocations = pgTable(
   },
   (t) => [
     uniqueIndex('equipment_allocations_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('equipment_allocations_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('equipment_allocations_region_idx').on(t.regionCode, t.id),
     index('equipment_allocations_equipment_idx').on(t.equipmentId, t.allocatedOn),
     index('equipment_allocations_holder_idx').on(t.holderId),

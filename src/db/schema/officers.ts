@@ -38,6 +38,8 @@ export const officers = pgTable(
   },
   (t) => [
     uniqueIndex('officers_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('officers_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('officers_region_idx').on(t.regionCode, t.id),
     index('officers_org_unit_idx').on(t.orgUnitId),
     // Not unique: an ID number is unique only among active people (a transferred officer's old record stays).

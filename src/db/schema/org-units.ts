@@ -13,6 +13,8 @@ export const orgUnits = pgTable(
   },
   (t) => [
     uniqueIndex('org_units_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('org_units_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('org_units_region_idx').on(t.regionCode, t.id),
     index('org_units_parent_idx').on(t.parentId),
   ],

@@ -18,6 +18,8 @@ export const postStatuses = pgTable(
   },
   (t) => [
     uniqueIndex('post_statuses_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('post_statuses_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('post_statuses_region_idx').on(t.regionCode, t.id),
     // One status per officer and day: "the latest in effect" is then never a tie. Also serves the summary.
     uniqueIndex('post_statuses_officer_day_key').on(t.officerId, t.effectiveFrom).where(sql`${t.deletedAt} is null`),

@@ -20,6 +20,8 @@ export const trainings = pgTable(
   },
   (t) => [
     uniqueIndex('trainings_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('trainings_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('trainings_region_idx').on(t.regionCode, t.id),
     index('trainings_person_idx').on(t.personId, t.kind, t.endedOn),
     // The officers who passed a kind of training (statistics, training-overdue): an index-only scan per kind.
@@ -45,6 +47,8 @@ export const assessments = pgTable(
   },
   (t) => [
     uniqueIndex('assessments_external_key').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is null`),
+    // Tombstones by key: a record re-created under a deleted key continues that key's versions.
+    index('assessments_tombstone_key_idx').on(t.regionCode, t.externalId).where(sql`${t.deletedAt} is not null`),
     index('assessments_region_idx').on(t.regionCode, t.id),
     // One assessment per assistant and period.
     uniqueIndex('assessments_assistant_period_key').on(t.assistantId, t.period).where(sql`${t.deletedAt} is null`),
