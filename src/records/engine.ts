@@ -506,15 +506,17 @@ export function createRecordEngine(deps: EngineDeps) {
    * behind by its new version.
    */
   function dropDependentViews(scope: WriteScope, def: CollectionDefinition, before: StoredRow | undefined, after: StoredRow | undefined) {
+    // A deleted record's view is emptied too: nothing reads it again, and the JSON need not be kept.
+    if (!after && before) scope.dropViews([before.id]);
     const dependents = viewDependents.get(def.name);
     if (!dependents) return;
-    const rows = [before, after].filter((row): row is StoredRow => row !== undefined);
     const id = (after ?? before)!.id;
-    const ids = sql`${sql.param([id])}::uuid[]`;
     const moved = before !== undefined && after !== undefined && (before.regionCode !== after.regionCode || before.externalId !== after.externalId);
+    const queries = moved ? [...dependents.ownerQueries, ...dependents.referrers] : dependents.ownerQueries;
+    const ids = queries.length > 0 ? sql`${sql.param([id])}::uuid[]` : undefined;
     scope.dropViews(
-      dependents.owners.flatMap((owner) => rows.map(owner)),
-      [...dependents.ownerQueries.map((query) => query(ids)), ...(moved ? dependents.referrers.map((query) => query(ids)) : [])],
+      dependents.owners.flatMap((owner) => [before, after].map((row) => row && owner(row))),
+      queries.map((query) => query(ids!)),
     );
   }
 
