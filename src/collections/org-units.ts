@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import { z } from 'zod';
 import { orgUnits } from '../db/schema/index.js';
@@ -69,6 +69,36 @@ export const orgUnitsCollection = defineCollection({
     }
   },
   checks: [
+    {
+      // The rule above seen from the parent: a unit moved to another region must still cover every live
+      // child (and every unit of this run put under it).
+      name: 'children-stay-covered',
+      async check(subjects, { tx, principal }) {
+        const moving = subjects.filter((s) => s.candidate.id && s.previous && s.candidate.regionCode !== s.previous.regionCode);
+        if (moving.length === 0) return;
+        const movingIds = new Set(moving.map((s) => s.candidate.id!));
+        const stored = await tx
+          .select({ id: orgUnits.id, parentId: orgUnits.parentId, regionCode: orgUnits.regionCode, externalId: orgUnits.externalId })
+          .from(orgUnits)
+          .where(and(inArray(orgUnits.parentId, [...movingIds]), isNull(orgUnits.deletedAt)))
+          .orderBy(orgUnits.id);
+        // Units of this run put under a moving unit: their own rule saw the unit's region before the move.
+        const arriving = subjects
+          .filter((s) => typeof s.candidate['parentId'] === 'string' && movingIds.has(s.candidate['parentId']))
+          .map((s) => ({ id: s.candidate.id ?? null, parentId: s.candidate['parentId'] as string, regionCode: s.candidate.regionCode, externalId: s.candidate.externalId }));
+        for (const s of moving) {
+          const region = s.candidate.regionCode;
+          const stranded = [...stored, ...arriving].filter((c) => c.parentId === s.candidate.id && !covers(region, c.regionCode));
+          if (stranded.length === 0) continue;
+          // A child is named only when it lies in the caller's regions; of one elsewhere nothing is said.
+          const shown = stranded.find((c) => covers(principal.region, c.regionCode));
+          const which = shown
+            ? `child unit ${shown.externalId ? `${shown.regionCode}/${shown.externalId}` : `${shown.id} in region ${shown.regionCode}`}, which ${region} does not cover`
+            : `child units that ${region} does not cover`;
+          s.fail('/regionCode', `The unit has ${which}; move or re-parent its children first, or pick a region covering them.`);
+        }
+      },
+    },
     {
       // Only re-parenting an existing unit can close a cycle (a new unit has no descendants). Such writes
       // take one transaction-scoped lock, so two concurrent re-parentings cannot each miss the other's
