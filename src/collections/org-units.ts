@@ -44,6 +44,9 @@ export const orgUnitsCollection = defineCollection({
       externalField: 'parentExternalId',
       target: 'org-units',
       required: false,
+      // The rule below reads the parent's region: held FOR SHARE, the parent cannot move before this commits
+      // (and a move of the parent, checking its children, cannot miss a child written meanwhile).
+      lock: 'share',
       description: 'Parent unit 上级机构 (in a region covering this one)',
     },
   ],
@@ -71,7 +74,11 @@ export const orgUnitsCollection = defineCollection({
   checks: [
     {
       // The rule above seen from the parent: a unit moved to another region must still cover every live
-      // child (and every unit of this run put under it).
+      // child. Between transactions it rests on the parent ref's `share` lock: every write of a unit that
+      // keeps or takes a parent holds that parent FOR SHARE, and the move holds the unit FOR NO KEY UPDATE
+      // before this check reads, so a child written concurrently either commits first (and is read here)
+      // or waits and then sees the moved parent. The children need no lock of their own (locking them too
+      // would take the two rows in the opposite order of a child's write, and deadlock).
       name: 'children-stay-covered',
       async check(subjects, { tx, principal }) {
         const moving = subjects.filter((s) => s.candidate.id && s.previous && s.candidate.regionCode !== s.previous.regionCode);
