@@ -74,7 +74,8 @@ export const orgUnitsCollection = defineCollection({
   checks: [
     {
       // The rule above seen from the parent: a unit moved to another region must still cover every live
-      // child. Between transactions it rests on the parent ref's `share` lock: every write of a unit that
+      // child. A move is a write by id, a run of its own, so no unit of the same run can be its child.
+      // Between transactions it rests on the parent ref's `share` lock: every write of a unit that
       // keeps or takes a parent holds that parent FOR SHARE, and the move holds the unit FOR NO KEY UPDATE
       // before this check reads, so a child written concurrently either commits first (and is read here)
       // or waits and then sees the moved parent. The children need no lock of their own (locking them too
@@ -83,19 +84,13 @@ export const orgUnitsCollection = defineCollection({
       async check(subjects, { tx, principal }) {
         const moving = subjects.filter((s) => s.candidate.id && s.previous && s.candidate.regionCode !== s.previous.regionCode);
         if (moving.length === 0) return;
-        const movingIds = new Set(moving.map((s) => s.candidate.id!));
         const stored = await tx
           .select({ id: orgUnits.id, parentId: orgUnits.parentId, regionCode: orgUnits.regionCode, externalId: orgUnits.externalId })
           .from(orgUnits)
-          .where(and(inArray(orgUnits.parentId, [...movingIds]), isNull(orgUnits.deletedAt)))
-          .orderBy(orgUnits.id);
-        // Units of this run put under a moving unit: their own rule saw the unit's region before the move.
-        const arriving = subjects
-          .filter((s) => typeof s.candidate['parentId'] === 'string' && movingIds.has(s.candidate['parentId']))
-          .map((s) => ({ id: s.candidate.id ?? null, parentId: s.candidate['parentId'] as string, regionCode: s.candidate.regionCode, externalId: s.candidate.externalId }));
+          .where(and(inArray(orgUnits.parentId, moving.map((s) => s.candidate.id!)), isNull(orgUnits.deletedAt)));
         for (const s of moving) {
           const region = s.candidate.regionCode;
-          const stranded = [...stored, ...arriving].filter((c) => c.parentId === s.candidate.id && !covers(region, c.regionCode));
+          const stranded = stored.filter((c) => c.parentId === s.candidate.id && !covers(region, c.regionCode));
           if (stranded.length === 0) continue;
           // A child is named only when it lies in the caller's regions; of one elsewhere nothing is said.
           const shown = stranded.find((c) => covers(principal.region, c.regionCode));
