@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { queryRows } from '../db/client.js';
 import { z } from 'zod';
 import { orgUnits } from '../db/schema/index.js';
@@ -44,6 +44,9 @@ export const orgUnitsCollection = defineCollection({
       externalField: 'parentExternalId',
       target: 'org-units',
       required: false,
+      // The rule below reads the parent's region: held FOR SHARE, the parent cannot move before this commits
+      // (and a move of the parent, checking its children, cannot miss a child written meanwhile).
+      lock: 'share',
       description: 'Parent unit 上级机构 (in a region covering this one)',
     },
   ],
@@ -69,6 +72,35 @@ export const orgUnitsCollection = defineCollection({
     }
   },
   checks: [
+    {
+      // The rule above seen from the parent: a unit moved to another region must still cover every live
+      // child. A move is a write by id, a run of its own, so no unit of the same run can be its child.
+      // Between transactions it rests on the parent ref's `share` lock: every write of a unit that
+      // keeps or takes a parent holds that parent FOR SHARE, and the move holds the unit FOR NO KEY UPDATE
+      // before this check reads, so a child written concurrently either commits first (and is read here)
+      // or waits and then sees the moved parent. The children need no lock of their own (locking them too
+      // would take the two rows in the opposite order of a child's write, and deadlock).
+      name: 'children-stay-covered',
+      async check(subjects, { tx, principal }) {
+        const moving = subjects.filter((s) => s.candidate.id && s.previous && s.candidate.regionCode !== s.previous.regionCode);
+        if (moving.length === 0) return;
+        const stored = await tx
+          .select({ id: orgUnits.id, parentId: orgUnits.parentId, regionCode: orgUnits.regionCode, externalId: orgUnits.externalId })
+          .from(orgUnits)
+          .where(and(inArray(orgUnits.parentId, moving.map((s) => s.candidate.id!)), isNull(orgUnits.deletedAt)));
+        for (const s of moving) {
+          const region = s.candidate.regionCode;
+          const stranded = stored.filter((c) => c.parentId === s.candidate.id && !covers(region, c.regionCode));
+          if (stranded.length === 0) continue;
+          // A child is named only when it lies in the caller's regions; of one elsewhere nothing is said.
+          const shown = stranded.find((c) => covers(principal.region, c.regionCode));
+          const which = shown
+            ? `child unit ${shown.externalId ? `${shown.regionCode}/${shown.externalId}` : `${shown.id} in region ${shown.regionCode}`}, which ${region} does not cover`
+            : `child units that ${region} does not cover`;
+          s.fail('/regionCode', `The unit has ${which}; move or re-parent its children first, or pick a region covering them.`);
+        }
+      },
+    },
     {
       // Only re-parenting an existing unit can close a cycle (a new unit has no descendants). Such writes
       // take one transaction-scoped lock, so two concurrent re-parentings cannot each miss the other's

@@ -164,6 +164,69 @@ describe.skipIf(!isPostgres())('references between concurrent writers', () => {
   });
 });
 
+describe.skipIf(!isPostgres())('org-unit regions between concurrent writers', () => {
+  // Each write alone is valid; together they would leave a child in a region its parent does not cover.
+  const province = () => bearer({ region: '410000' });
+  const covering = (parent: string, child: string) => child.startsWith(parent.endsWith('0000') ? parent.slice(0, 2) : parent.endsWith('00') ? parent.slice(0, 4) : parent);
+  const regionOf = async (id: string) =>
+    (await ctx.app.inject({ method: 'GET', url: `/v1/org-units/${id}`, headers: await province() })).json<{ regionCode: string }>().regionCode;
+
+  it('a child created under a unit while the unit moves away: never both, every trial (PUT and batch)', async () => {
+    const city = await bearer({ region: '410100' });
+    const headers = { ...city, 'content-type': 'application/json' };
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const parent = await put(ctx.app, 'org-units', '410100', `RA-P${trial}`, anOrgUnit());
+      const child = { name: '二七区某中队', level: 'street', parentId: parent.id };
+      // Odd trials create the child through a batch: the same rule, the same lock, in a batch's run.
+      const create =
+        trial % 2 === 0
+          ? ctx.app.inject({ method: 'PUT', url: `/v1/org-units/external/410103/RA-C${trial}`, headers, payload: child })
+          : ctx.app.inject({
+              method: 'POST',
+              url: '/v1/batch',
+              headers,
+              payload: { operations: [{ op: 'upsert', collection: 'org-units', regionCode: '410103', externalId: `RA-C${trial}`, data: child }] },
+            });
+      const move = ctx.app.inject({
+        method: 'PATCH',
+        url: `/v1/org-units/${parent.id}`,
+        headers: { ...city, 'content-type': 'application/merge-patch+json' },
+        payload: { regionCode: '410102', level: 'county' },
+      });
+      const [created, moved] = await Promise.all([create, move]);
+      const createdStatus = trial % 2 === 0 ? created.statusCode : created.json<{ results: BatchResultJson[] }>().results[0]!.status;
+      const outcome = `${createdStatus}/${moved.statusCode}`;
+      expect(['201/422', '422/200']).toContain(outcome);
+      const childNow = await ctx.app.inject({ method: 'GET', url: `/v1/org-units/external/410103/RA-C${trial}`, headers: city });
+      if (childNow.statusCode === 200) expect(covering(await regionOf(parent.id), '410103')).toBe(true);
+    }
+  });
+
+  it('a child moving while its parent moves: the two never both land, every trial', async () => {
+    const city = await bearer({ region: '410100' });
+    const patch = { ...city, 'content-type': 'application/merge-patch+json' };
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const parent = await put(ctx.app, 'org-units', '410100', `RB-P${trial}`, anOrgUnit());
+      const created = await ctx.app.inject({
+        method: 'PUT',
+        url: `/v1/org-units/external/410102/RB-C${trial}`,
+        headers: { ...city, 'content-type': 'application/json' },
+        payload: anOrgUnit({ level: 'street', parentId: parent.id }),
+      });
+      expect(created.statusCode).toBe(201);
+      const child = created.json<{ id: string }>();
+      // Alone, each is fine: the parent to the child's district, or the child to another district of the city.
+      const [parentMove, childMove] = await Promise.all([
+        ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${parent.id}`, headers: patch, payload: { regionCode: '410102', level: 'county' } }),
+        ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${child.id}`, headers: patch, payload: { regionCode: '410103' } }),
+      ]);
+      expect(['200/422', '422/200']).toContain(`${parentMove.statusCode}/${childMove.statusCode}`);
+      const [p, c] = [await regionOf(parent.id), await regionOf(child.id)];
+      expect(covering(p, c), `parent in ${p}, child in ${c}`).toBe(true);
+    }
+  });
+});
+
 describe('org-unit hierarchy', () => {
   it('refuses a cycle of any depth (a chain of 13, then the first unit under the last)', async () => {
     const region = '411106';
