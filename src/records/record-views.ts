@@ -152,6 +152,10 @@ export function viewDependentsOf(registry: Registry): Map<string, ViewDependents
     return found;
   };
   for (const def of registry.values()) {
+    // Fields read from other records that no write would ever empty: kept views would show them stale.
+    if (def.computed?.sources && (!def.computed.dependsOn || !def.computed.regions)) {
+      throw new Error(`${def.name} reads other records in computed.sources: declare computed.dependsOn and computed.regions`);
+    }
     for (const [source, spec] of Object.entries(def.computed?.dependsOn ?? {})) {
       if (!registry.has(source)) throw new Error(`${def.name} depends on unknown collection ${source}`);
       if ('owner' in spec) entry(source).owners.push(spec.owner);

@@ -76,6 +76,32 @@ describe('records kept whole', () => {
     expect((await readAs('410102', byId, 'records:read pii:read')).json<Json>()['name']).not.toBe('FROM THE VIEW');
   });
 
+  it('give list pages equal to the rendered ones, cursors included', async () => {
+    for (let i = 0; i < 7; i++) await seedOfficer(ctx.app, '410113', `RV-L${i}`, { credential: i % 2 === 0 ? {} : false });
+    const pages = async () => {
+      const seen: { items: Json[]; nextCursor: string | null }[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const res = await readAs('410113', `/v1/officers?regionCode=410113&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.statusCode).toBe(200);
+        seen.push(res.json());
+        cursor = seen[seen.length - 1]!.nextCursor;
+        if (!cursor) return seen;
+      }
+    };
+    const rendered = await pages();
+    expect(rendered.map((p) => p.items.length)).toEqual([3, 3, 1]);
+    const ids = rendered.flatMap((p) => p.items.map((r) => String(r['id'])));
+    await untilKept(ids);
+    await poison(ids[4]!);
+    const kept = await pages();
+    expect(kept[1]!.items[1]!['name']).toBe('FROM THE VIEW');
+    kept[1]!.items[1]!['name'] = rendered[1]!.items[1]!['name'];
+    expect(kept).toEqual(rendered);
+    // A page of exactly the limit has no next page, from views as rendered.
+    const full = await readAs('410113', '/v1/officers?regionCode=410113&limit=7');
+    expect(full.json()).toEqual({ items: rendered.flatMap((p) => p.items).map((r, i) => (i === 4 ? { ...r, name: 'FROM THE VIEW' } : r)), nextCursor: null });
+  });
+
   it('are not used the day after, nor for another version, nor in another format', async () => {
     const { officer } = await seedOfficer(ctx.app, '410103', 'RV-B');
     const byId = `/v1/officers/${officer.id}`;
