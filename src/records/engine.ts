@@ -517,6 +517,7 @@ export function createRecordEngine(deps: EngineDeps) {
     scope.dropViews(
       dependents.owners.flatMap((owner) => [before, after].map((row) => row && owner(row))),
       queries.map((query) => query(ids!)),
+      queries.length > 0 && after ? { table: getTableName(def.table), id } : undefined,
     );
   }
 

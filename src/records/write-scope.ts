@@ -90,9 +90,10 @@ export interface WriteScope {
   recordAudit(audit: PendingAudit): void;
   /**
    * Empties, with this transaction, the kept views (record-views.ts) of these records and of those the
-   * queries select: records whose representation shows something this transaction changes.
+   * queries select: records whose representation shows something this transaction changes. `from` names the
+   * written rows the queries start from (table and id): they are locked FOR UPDATE first (see `flush`).
    */
-  dropViews(ids: Iterable<unknown>, queries?: readonly SQL[]): void;
+  dropViews(ids: Iterable<unknown>, queries?: readonly SQL[], from?: { table: string; id: string }): void;
   /** Writes carrying ID numbers in this transaction (see `IdentityAttempt`); settled by `runWrite`. */
   readonly identityAttempts: IdentityAttempt[];
   /** Runs `fn` inside a savepoint: if it throws, its writes and its pending feed/audit rows are undone. */
@@ -111,6 +112,7 @@ class Scope implements WriteScope {
   readonly identityAttempts: IdentityAttempt[] = [];
   private readonly staleViews = new Set<string>();
   private readonly staleViewQueries: SQL[] = [];
+  private readonly viewSources = new Map<string, Set<string>>();
   private savepoints = 0;
 
   constructor(
@@ -127,9 +129,14 @@ class Scope implements WriteScope {
   }
 
   // Not undone with a savepoint: emptying a view that is still good costs a read its rendering, nothing more.
-  dropViews(ids: Iterable<unknown>, queries: readonly SQL[] = []) {
+  dropViews(ids: Iterable<unknown>, queries: readonly SQL[] = [], from?: { table: string; id: string }) {
     for (const id of ids) if (typeof id === 'string') this.staleViews.add(id);
     this.staleViewQueries.push(...queries);
+    if (from) {
+      const ids = this.viewSources.get(from.table) ?? new Set<string>();
+      ids.add(from.id);
+      this.viewSources.set(from.table, ids);
+    }
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
@@ -176,6 +183,14 @@ class Scope implements WriteScope {
     const { tx, call, audits, changes: pending } = this;
     // Before the statement below takes the feed counter's lock: whoever waits for a view's lock never holds it.
     if (this.staleViews.size > 0 || this.staleViewQueries.length > 0) {
+      // The queries find the records that show a written row (that reference a moved unit, that hold an
+      // item). A record coming to show it meanwhile holds the row FOR KEY SHARE, which this transaction's
+      // write lock lets through: so the rows are locked FOR UPDATE first. Such a write has then either
+      // committed, and the queries (a later snapshot) find its record, or it waits for this transaction to
+      // commit and is rendered with what it commits.
+      for (const [table, ids] of this.viewSources) {
+        await tx.execute(sql`select 1 from ${sql.identifier(table)} where id = any(${sql.param([...ids])}::uuid[]) order by id for update`);
+      }
       await tx.execute(dropViewsStatement([...this.staleViews], this.staleViewQueries));
     }
     if (audits.length === 0 && pending.length === 0) return;

@@ -247,6 +247,43 @@ describe('records kept whole', () => {
 });
 
 describe.skipIf(!isPostgres())('keeping a view against a concurrent write', () => {
+  it('a unit moving waits for a record being written that references it, so that record is found and emptied too', async () => {
+    const { unit } = await seedOfficer(ctx.app, '410114', 'RV-K', { credential: false });
+    // A write of a record that references the unit, not yet committed, holds it FOR KEY SHARE (as an
+    // equipment item or officer created in it does): the move must wait for it, or it could commit after the
+    // move looked for the unit's referrers, and be read, and kept, with the unit's old region.
+    const referrer = await openTransaction(ctx.url!, [{ text: 'select 1 from org_units where id = $1 for key share', values: [unit.id] }]);
+    const move = ctx.app.inject({
+      method: 'PATCH',
+      url: `/v1/org-units/${unit.id}`,
+      headers: await bearer({ region: '410100' }),
+      payload: { regionCode: '410115' },
+    });
+    const waited = await someoneWaitsOnALock(ctx.url!);
+    await referrer.commit();
+    expect(waited).toBe(true);
+    expect((await move).statusCode).toBe(200);
+  });
+
+  it('records created in a unit while it moves away and read meanwhile show its key to no reader of the old district', async () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const { unit } = await seedOfficer(ctx.app, '410116', `RV-M${trial}`, { credential: false });
+      const key = `RV-M${trial}-E`;
+      const reads = Array.from({ length: 8 }, (_, i) =>
+        new Promise((resolve) => setTimeout(resolve, i * 3)).then(() => readAs('410116', `/v1/equipment/external/410116/${key}`)),
+      );
+      const created = put(ctx.app, 'equipment', '410116', key, anEquipment({ orgUnitId: unit.id }));
+      const moved = new Promise((resolve) => setTimeout(resolve, trial * 2)).then(async () =>
+        ctx.app.inject({ method: 'PATCH', url: `/v1/org-units/${unit.id}`, headers: await bearer({ region: '410100' }), payload: { regionCode: '410117' } }),
+      );
+      const [move] = await Promise.all([moved, created, ...reads]);
+      expect((move as { statusCode: number }).statusCode).toBe(200);
+      // Whatever those reads offered to keep has been kept (or refused) by now.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await readAs('410116', `/v1/equipment/external/410116/${key}`)).json<Json>()['orgUnitExternalId'], `trial ${trial}`).toBeNull();
+    }
+  });
+
   it('waits for the write that empties it, then keeps nothing', async () => {
     const { officer } = await seedOfficer(ctx.app, '410112', 'RV-H');
     await readAs('410112', `/v1/officers/${officer.id}`);
