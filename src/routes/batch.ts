@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
-import { AppError, isConnectionError, rootDbError, validationFailed } from '../errors.js';
+import { AppError, isConnectionError, isRetryable, rootDbError, validationFailed } from '../errors.js';
 import { problemBody, toAppError } from '../plugins/problem.js';
 import { buildCollectionSchemas } from '../records/api-schemas.js';
 import type { RecordEngine, UpsertItem, WriteOutcome } from '../records/engine.js';
@@ -74,7 +74,16 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
     })
     .meta({ id: 'BatchRequest' });
 
-  type Result = { index: number; status: number; id?: string; version?: number; error?: ReturnType<typeof problemBody> };
+  type Result = { index: number; status: number; id?: string; version?: number; error?: ReturnType<typeof problemBody>; retryAfter?: string };
+
+  /**
+   * Errors that end the whole transaction rather than one operation: a lost connection, and a deadlock or
+   * serialization failure — the transaction was chosen to give way, and `runWrite` runs it again.
+   */
+  const endsTransaction = (err: unknown) => {
+    const root = rootDbError(err);
+    return isConnectionError(root) || isRetryable(root);
+  };
 
   /**
    * Splits the operations into runs that can be written together: consecutive upserts of one
@@ -120,7 +129,8 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
 
   function failure(index: number, err: unknown, requestId: string): Result {
     const error = underOperation(toAppError(err), index);
-    return { index, status: error.status, error: problemBody(error, requestId) };
+    const retryAfter = error.headers?.['retry-after'];
+    return { index, status: error.status, error: problemBody(error, requestId), ...(retryAfter ? { retryAfter } : {}) };
   }
 
   /**
@@ -143,7 +153,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
         // Atomic: the failure ends the whole transaction anyway, so no savepoint is needed.
         return await (atomic ? one() : scope.savepoint(one));
       } catch (err) {
-        if (isConnectionError(rootDbError(err)) || (atomic && !(err instanceof AppError))) throw err;
+        if (endsTransaction(err) || (atomic && !(err instanceof AppError))) throw err;
         return [failure(indexes[0]!, err, requestId)];
       }
     }
@@ -171,12 +181,12 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
       const outcomes = await scope.savepoint(() => engine.upsertMany(scope, def, items.map((i) => i.item)));
       items.forEach(({ index }, i) => record(index, outcomes[i]!));
     } catch (err) {
-      if (isConnectionError(rootDbError(err))) throw err;
+      if (endsTransaction(err)) throw err;
       for (const { index, item } of items) {
         try {
           record(index, await scope.savepoint(() => engine.upsert(scope, def, item)));
         } catch (one) {
-          if (isConnectionError(rootDbError(one))) throw one;
+          if (endsTransaction(one)) throw one;
           results.set(index, failure(index, one, requestId));
           if (atomic) break;
         }
@@ -240,7 +250,12 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
       } catch (err) {
         if (!failed?.error) throw err;
         const problem = failed.error;
-        if (failed.status >= 500) throw new AppError(failed.status, problem.code, problem.title, { detail: problem.detail });
+        if (failed.status >= 500) {
+          throw new AppError(failed.status, problem.code, problem.title, {
+            detail: problem.detail,
+            ...(failed.retryAfter ? { headers: { 'retry-after': failed.retryAfter } } : {}),
+          });
+        }
         if (problem.code === 'too_many_identity_probes') {
           const throttle = request.call.identityThrottle;
           throw tooManyIdentityProbes(Math.max(1, throttle?.retryAfter(request.call.principal) ?? 1), throttle);
