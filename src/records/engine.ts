@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { and, between, eq, getTableName, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { queryRows, type Database, type Db } from '../db/client.js';
 import { insertJsonRows, updateJsonRows } from '../db/bulk-insert.js';
@@ -144,12 +143,6 @@ interface PageOfViews extends Record<string, unknown> {
   last: string | null;
   joined: string | null;
 }
-
-const dialect = new PgDialect();
-const textOf = (statement: SQL) => {
-  const query = dialect.sqlToQuery(statement);
-  return { text: query.sql, values: query.params };
-};
 
 function comparable(value: unknown): string {
   return JSON.stringify(value instanceof Date ? value.toISOString() : (value ?? null));
@@ -809,10 +802,7 @@ export function createRecordEngine(deps: EngineDeps) {
       q as (select p.id, ${recordViews.json} as json from p left join ${recordViews} on ${good} order by p.id limit ${query.limit})
       select (select count(*) from p)::int as n, count(*)::int as shown, count(q.json)::int as kept, max(q.id::text) as last,
         string_agg(q.json, ',' order by q.id) as joined from q`;
-    const [page] =
-      database.pool && db === database.db
-        ? (await database.pool.query<PageOfViews>(textOf(statement))).rows
-        : await queryRows<PageOfViews>(db, statement);
+    const [page] = await queryRows<PageOfViews>(db, statement);
     if (!page || page.kept !== page.shown) return undefined;
     const nextCursor = page.n > query.limit && page.last ? encodeCursor(page.last) : null;
     return `{"items":[${page.joined ?? ''}],"nextCursor":${JSON.stringify(nextCursor)}}`;

@@ -134,7 +134,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
     const row = await engine.get(database.db, request.call, def, target, 'body');
     const [view] = await engine.presentViews(database.db, request.call, def, [row]);
     if (!view) throw notFound();
-    return view;
+    return { json: view.json, etag: view.etag() };
   }
 
   /** A read by id or key: 304 when the client's tag is current, else the record with its tag. */
@@ -144,7 +144,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       // Most readers: the record as kept whole (record-views.ts), else from its kept masked body.
       const kept = await engine.getFromView(database.db, request.call, def, target);
       const view = kept ?? (await readView(request, target));
-      const tag = typeof view.etag === 'string' ? view.etag : view.etag();
+      const tag = view.etag;
       if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.includes(tag))) return reply.code(304).header('etag', tag).send();
       return sendJson(reply.code(200).header('etag', tag), view.json);
     }

@@ -133,9 +133,9 @@ class Scope implements WriteScope {
     for (const id of ids) if (typeof id === 'string') this.staleViews.add(id);
     this.staleViewQueries.push(...queries);
     if (from) {
-      const ids = this.viewSources.get(from.table) ?? new Set<string>();
-      ids.add(from.id);
-      this.viewSources.set(from.table, ids);
+      const locked = this.viewSources.get(from.table) ?? new Set<string>();
+      locked.add(from.id);
+      this.viewSources.set(from.table, locked);
     }
   }
 
