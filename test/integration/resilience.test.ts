@@ -20,6 +20,8 @@ class CuttableProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** While set, the database's answers are dropped on the way back: a path that died without a reset. */
+  stalled = false;
 
   constructor(
     private readonly targetHost: string,
@@ -39,7 +41,10 @@ class CuttableProxy {
         });
       }
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.on('data', (chunk: Buffer) => {
+        if (!this.stalled) client.write(chunk);
+      });
+      upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -120,6 +125,52 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
     url.port = String(proxy.port);
     return url.toString();
   };
+
+  describe('a network path that stops answering without a reset (TCP proxy)', () => {
+    let proxy: CuttableProxy;
+    let database: Database;
+    let app: App;
+    let watcher: ReturnType<typeof watchProcess>;
+
+    beforeAll(async () => {
+      proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+      await proxy.start();
+      // A statement with no answer is ended 2 s after the statement timeout.
+      database = openPostgres({ connectionString: through(proxy), max: 2, statementTimeoutMs: 300 });
+      app = await buildApp({ config: testConfig, database });
+      await app.ready();
+      watcher = watchProcess();
+    });
+
+    afterAll(async () => {
+      watcher?.stop();
+      await app?.close();
+      await database?.close();
+      await proxy?.cut();
+    });
+
+    it('ends a statement that gets no answer with 503 instead of waiting for ever, and goes on with new connections', async () => {
+      const headers = await bearer({ region: '410104' });
+      const list = () => app.inject({ method: 'GET', url: '/v1/org-units?regionCode=410104', headers });
+      expect((await list()).statusCode).toBe(200);
+
+      proxy.stalled = true;
+      const started = Date.now();
+      const res = await list();
+      const waited = Date.now() - started;
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json()).toMatchObject({ status: 503, code: 'service_unavailable' });
+      expect(res.headers['retry-after']).toMatch(/^\d+$/);
+      // Not before the statement timeout and its 2 s of grace; not much after (one sweep).
+      expect(waited).toBeGreaterThanOrEqual(2_000);
+      expect(waited).toBeLessThan(5_000);
+
+      proxy.stalled = false;
+      const again = await list();
+      expect(again.statusCode, again.body).toBe(200);
+      expect(watcher.escaped).toEqual([]);
+    });
+  });
 
   describe('the database going away and coming back (TCP proxy)', () => {
     let proxy: CuttableProxy;
