@@ -797,9 +797,11 @@ export function createRecordEngine(deps: EngineDeps) {
     const where = listWhere(call, def, query);
     const good = goodViewOf(def, registry, { id: sql`p.id`, version: sql`p.version`, today: sql`${call.today}`, lo: sql`${lo}`, hi: sql`${hi}` });
     // One row: the page's record count (one more than asked tells there is a next page), its last id,
-    // and its views joined in order. The views stay text from table to socket.
+    // and its views joined in order. The views stay text from table to socket. Each view is looked up by its
+    // key in a subquery: joined instead, the planner chose to scan the whole table of views whenever its
+    // statistics showed few good ones (a fresh day, a table analyzed before reads), 3 ms a page instead of 0.5.
     const statement = sql`with p as (select ${table.id} as id, ${table.version} as version from ${table}${where ? sql` where ${where}` : sql``} order by ${table.id} limit ${query.limit + 1}),
-      q as (select p.id, ${recordViews.json} as json from p left join ${recordViews} on ${good} order by p.id limit ${query.limit})
+      q as (select p.id, (select ${recordViews.json} from ${recordViews} where ${good}) as json from p order by p.id limit ${query.limit})
       select (select count(*) from p)::int as n, count(*)::int as shown, count(q.json)::int as kept, max(q.id::text) as last,
         string_agg(q.json, ',' order by q.id) as joined from q`;
     const [page] = await queryRows<PageOfViews>(db, statement);
