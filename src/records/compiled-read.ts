@@ -94,14 +94,18 @@ export interface CompiledListQuery {
   today: string;
 }
 
-/** The rows of a list page, as the query builder would give them with the same selection, ordered by id. */
+/**
+ * A list page: the ids its WHERE clause chose (in id order, at most `limit`), and the rows of those that are
+ * still live and in the caller's regions when they are read — as the query builder would give them with the
+ * same selection, ordered by id.
+ */
 export async function compiledList(
   pool: pg.Pool,
   def: CollectionDefinition,
   registry: Registry,
   query: CompiledListQuery,
   form: SelectionForm = 'full',
-): Promise<StoredRow[]> {
+): Promise<{ ids: string[]; rows: StoredRow[] }> {
   let selection = compiled[form].get(def);
   if (!selection) {
     selection = compileSelection(def, registry, form);
@@ -126,10 +130,13 @@ export async function compiledList(
   );
   const [first] = (await pool.query<{ ids: string[] }>({ text: page.sql, values: page.params })).rows;
   const ids = first?.ids ?? [];
-  if (ids.length === 0) return [];
-  // Then the selection for those rows only, its subqueries once per row: prepared once per collection.
+  if (ids.length === 0) return { ids, rows: [] };
+  // Then the selection for those rows only, its subqueries once per row: prepared once per collection. It is
+  // a second statement, so a record deleted or moved out of the caller's regions since the first is left out
+  // here, not sent as it now is.
   const statement = dialect.sqlToQuery(
-    sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[])) as ${table} order by ${id}`,
+    sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[]) and ${def.table.deletedAt} is null
+      and ${def.table.regionCode} between ${query.lo} and ${query.hi}) as ${table} order by ${id}`,
   );
   const name = `read_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
   const types = form === 'body' ? bodySelectionTypes : selectionTypes;
@@ -141,5 +148,5 @@ export async function compiledList(
       if (value !== null && value !== undefined) row[key] = column.mapFromDriverValue(value);
     }
   }
-  return raw as StoredRow[];
+  return { ids, rows: raw as StoredRow[] };
 }

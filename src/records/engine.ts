@@ -852,15 +852,20 @@ export function createRecordEngine(deps: EngineDeps) {
     const table = def.table;
     const where = listWhere(call, def, query);
     const [lo, hi] = coverageRange(call.principal.region);
-    const rows =
-      database.pool && db === database.db
-        ? await compiledList(database.pool, def, registry, { where, limit: query.limit + 1, lo, hi, today: call.today }, form)
-        : ((await db
-            .select(selectionFor(def, form, sourceParams(call)))
-            .from(table)
-            .where(where)
-            .orderBy(table.id)
-            .limit(query.limit + 1)) as StoredRow[]);
+    if (database.pool && db === database.db) {
+      // Two statements (compiled-read.ts): the page is what the first chose, even where the second no longer
+      // finds a record of it (deleted or moved away meanwhile), so the next page starts after it all the same.
+      const { ids, rows } = await compiledList(database.pool, def, registry, { where, limit: query.limit + 1, lo, hi, today: call.today }, form);
+      const page = new Set(ids.slice(0, query.limit));
+      const last = ids[query.limit - 1];
+      return { rows: rows.filter((row) => page.has(row.id)), nextCursor: ids.length > query.limit && last ? encodeCursor(last) : null };
+    }
+    const rows = (await db
+      .select(selectionFor(def, form, sourceParams(call)))
+      .from(table)
+      .where(where)
+      .orderBy(table.id)
+      .limit(query.limit + 1)) as StoredRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return { rows: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };

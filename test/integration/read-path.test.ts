@@ -97,10 +97,11 @@ describe.runIf(isPostgres())('compiled list statements (PostgreSQL)', () => {
             // The record's own times stay in PostgreSQL's text form, which the renderer reads as the same instant.
             const times = (rows: StoredRow[]) => rows.map((row) => ({ ...row, createdAt: instant(row.createdAt), updatedAt: instant(row.updatedAt) }));
             const built = await selectRows(ctx.database.db, def, registry, where, { limit, orderById: true, sources });
-            const compiled = await compiledList(pool, def, registry, { where, limit, lo, hi, today });
+            const { ids, rows: compiled } = await compiledList(pool, def, registry, { where, limit, lo, hi, today });
+            expect(ids).toEqual(compiled.map((row) => row.id));
             // The body form too, whose JSON sources stay text (RawJson), the same values once parsed.
             const builtBodies = await ctx.database.db.select(bodySelectionOf(def, registry, sources)).from(def.table).where(where).orderBy(def.table.id).limit(limit);
-            const compiledBodies = await compiledList(pool, def, registry, { where, limit, lo, hi, today }, 'body');
+            const { rows: compiledBodies } = await compiledList(pool, def, registry, { where, limit, lo, hi, today }, 'body');
             const parsed = (rows: Record<string, unknown>[]) =>
               rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof RawJson ? JSON.parse(v.text) : v])));
             expect(times(parsed(compiledBodies) as StoredRow[]), `${def.name} bodies as ${region}, limit ${limit}`).toEqual(times(builtBodies as StoredRow[]));
@@ -124,6 +125,49 @@ describe.runIf(isPostgres())('compiled list statements (PostgreSQL)', () => {
       const one = (await ctx.app.inject({ method: 'GET', url: `/v1/officers/${item.id}`, headers })).json();
       expect(item).toEqual(one);
     }
+  });
+
+  it('leave out a record deleted or moved out of the reader\'s regions between the page\'s two statements', async () => {
+    const writer = await bearer({ region: '410108', scope: 'records:read records:write' });
+    const keys = ['RACE-A', 'RACE-B', 'RACE-C', 'RACE-D'];
+    for (const key of keys) {
+      const res = await ctx.app.inject({ method: 'PUT', url: `/v1/org-units/external/410108/${key}`, headers: writer, payload: { name: `惠济区执法中队 ${key}`, level: 'street' } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const pool = ctx.database.pool!;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<{ rows: { ids?: string[] }[] }>;
+    let chosen: string[] | undefined;
+    // Between the statement choosing the page and the one reading it, another client commits a move out of
+    // the reader's district and a delete.
+    (pool as unknown as { query: typeof query }).query = async (...args: unknown[]) => {
+      const result = await query(...args);
+      const text = (args[0] as { text?: string } | undefined)?.text ?? '';
+      if (chosen === undefined && text.startsWith('select coalesce(array_agg')) {
+        chosen = result.rows[0]?.ids ?? [];
+        await query(`update org_units set region_code = '410122' where id = $1`, [chosen[0]]);
+        await query(`update org_units set deleted_at = now() where id = $1`, [chosen[1]]);
+      }
+      return result;
+    };
+    const reader = await bearer({ region: '410108', scope: 'records:read pii:read' });
+    let first: { items: { id: string; regionCode: string }[]; nextCursor: string | null };
+    try {
+      first = (await ctx.app.inject({ method: 'GET', url: '/v1/org-units?limit=2', headers: reader })).json();
+    } finally {
+      (pool as unknown as { query: typeof query }).query = query;
+    }
+    expect(chosen).toHaveLength(3);
+    expect(first.items.map((item) => item.id)).toEqual([]);
+    // The next page starts after the two records the first chose, not over again.
+    expect(first.nextCursor).not.toBeNull();
+    const second = (await ctx.app.inject({ method: 'GET', url: `/v1/org-units?limit=2&cursor=${first.nextCursor}`, headers: reader })).json();
+    const rest = second.items.map((item: { id: string }) => item.id);
+    expect(rest).toHaveLength(2);
+    expect(rest[0]).toBe(chosen![2]);
+    expect(rest).not.toContain(chosen![0]);
+    expect(rest).not.toContain(chosen![1]);
+    expect(second.items.every((item: { regionCode: string }) => item.regionCode === '410108')).toBe(true);
+    expect(second.nextCursor).toBeNull();
   });
 });
 
