@@ -190,6 +190,13 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
         headers: { 'retry-after': '5' },
         cause: err,
       });
+    // lock_timeout (10 s, db/client.ts): another request held a row this one needed for that long.
+    case '55P03':
+      return new AppError(503, 'query_timeout', 'Query timed out', {
+        detail: 'A record this request needed was held by another request for too long; retry shortly.',
+        headers: { 'retry-after': '5' },
+        cause: err,
+      });
     case '53300':
     case '53400':
       return serviceUnavailable('The database has no free connections; retry shortly.', err);

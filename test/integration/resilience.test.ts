@@ -442,6 +442,31 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
       expect(await database.transaction(async (tx) => queryRows<{ one: number }>(tx, sql`select 1 as one`))).toEqual([{ one: 1 }]);
     });
 
+    it('maps a lock wait past lock_timeout (55P03) to 503 query_timeout, not 500', async () => {
+      const [unit] = await queryRows<{ id: string }>(database.db, sql`insert into org_units (region_code, external_id, name, level) values ('410106', 'LOCK-1', '上街区执法大队', 'county') returning id`);
+      const holder = new pg.Client({ connectionString: ctx.url });
+      await holder.connect();
+      try {
+        await holder.query('begin');
+        await holder.query('select 1 from org_units where id = $1 for update', [unit!.id]);
+        const error = await database
+          .transaction(async (tx) => {
+            await tx.execute(sql`set local lock_timeout = '100ms'`);
+            await tx.execute(sql`select 1 from org_units where id = ${unit!.id} for update`);
+          })
+          .then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+        const mapped = fromDatabaseError(error);
+        expect(mapped).toMatchObject({ status: 503, code: 'query_timeout' });
+        expect(mapped?.headers?.['retry-after']).toMatch(/^\d+$/);
+      } finally {
+        await holder.query('rollback');
+        await holder.end();
+      }
+    });
+
     it('answers an HTTP request stuck behind a lock with 503 query_timeout and Retry-After', async () => {
       locker = new pg.Client({ connectionString: ctx.url });
       await locker.connect();
