@@ -130,6 +130,12 @@ export function isConstraintViolation(err: unknown): boolean {
   return state === '23505' || state === '23P01';
 }
 
+/** A statement the database ended for taking too long: the statement timeout (57014) or the lock timeout (55P03). */
+export function isTimeout(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === '57014' || state === '55P03';
+}
+
 export function isRetryable(err: unknown): boolean {
   const state = sqlState(err);
   return state !== undefined && RETRYABLE_SQLSTATES.has(state);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.js';
-import { AppError, isConnectionError, isRetryable, rootDbError, validationFailed } from '../errors.js';
+import { AppError, isConnectionError, isRetryable, isTimeout, rootDbError, validationFailed } from '../errors.js';
 import { problemBody, toAppError } from '../plugins/problem.js';
 import { buildCollectionSchemas } from '../records/api-schemas.js';
 import type { RecordEngine, UpsertItem, WriteOutcome } from '../records/engine.js';
@@ -77,12 +77,14 @@ export const batchRoutes: FastifyPluginAsyncZod<{ database: Database; engine: Re
   type Result = { index: number; status: number; id?: string; version?: number; error?: ReturnType<typeof problemBody>; retryAfter?: string };
 
   /**
-   * Errors that end the whole transaction rather than one operation: a lost connection, and a deadlock or
-   * serialization failure — the transaction was chosen to give way, and `runWrite` runs it again.
+   * Errors that end the whole transaction rather than one operation: a lost connection; a deadlock or
+   * serialization failure — the transaction was chosen to give way, and `runWrite` runs it again; and a
+   * statement or lock timeout — replaying the run operation by operation would wait the timeout out again
+   * for each (a batch of 1000 on rows held elsewhere, hours), so the batch answers 503 with Retry-After.
    */
   const endsTransaction = (err: unknown) => {
     const root = rootDbError(err);
-    return isConnectionError(root) || isRetryable(root);
+    return isConnectionError(root) || isRetryable(root) || isTimeout(root);
   };
 
   /**

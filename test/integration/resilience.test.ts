@@ -467,6 +467,37 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
       }
     });
 
+    it('answers a batch whose rows are held elsewhere with one 503, not a timeout per operation', async () => {
+      const keys = ['BATCH-1', 'BATCH-2', 'BATCH-3'];
+      for (const key of keys) {
+        await database.db.execute(sql`insert into org_units (region_code, external_id, name, level) values ('410107', ${key}, '执法中队', 'street')`);
+      }
+      const holder = new pg.Client({ connectionString: ctx.url });
+      await holder.connect();
+      try {
+        await holder.query('begin');
+        await holder.query(`select 1 from org_units where region_code = '410107' and external_id = any($1) for update`, [keys]);
+        const headers = await bearer({ region: '410107', scope: 'records:read records:write' });
+        for (const atomic of [false, true]) {
+          const operations = keys.map((externalId) => ({
+            op: 'upsert',
+            collection: 'org-units',
+            regionCode: '410107',
+            externalId,
+            data: { name: `执法中队 ${externalId} ${String(atomic)}`, level: 'street' },
+          }));
+          const res = await app.inject({ method: 'POST', url: '/v1/batch', headers, payload: { atomic, operations } });
+          // Not 200 with each operation timed out in turn (the run, then every operation replayed alone).
+          expect(res.statusCode, res.body).toBe(503);
+          expect(res.json()).toMatchObject({ status: 503, code: 'query_timeout' });
+          expect(res.headers['retry-after']).toMatch(/^\d+$/);
+        }
+      } finally {
+        await holder.query('rollback');
+        await holder.end();
+      }
+    });
+
     it('answers an HTTP request stuck behind a lock with 503 query_timeout and Retry-After', async () => {
       locker = new pg.Client({ connectionString: ctx.url });
       await locker.connect();
