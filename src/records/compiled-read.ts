@@ -131,12 +131,12 @@ export async function compiledList(
   const [first] = (await pool.query<{ ids: string[] }>({ text: page.sql, values: page.params })).rows;
   const ids = first?.ids ?? [];
   if (ids.length === 0) return { ids, rows: [] };
-  // Then the selection for those rows only, its subqueries once per row: prepared once per collection. It is
-  // a second statement, so a record deleted or moved out of the caller's regions since the first is left out
-  // here, not sent as it now is.
+  // Then the selection for those rows only, its subqueries once per row: prepared once per collection and
+  // combination of filters. It is a second statement, so the page's WHERE clause applies again: a record
+  // deleted, moved out of the caller's regions or out of the filter since the first is left out here, not
+  // sent as it now is.
   const statement = dialect.sqlToQuery(
-    sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[]) and ${def.table.deletedAt} is null
-      and ${def.table.regionCode} between ${query.lo} and ${query.hi}) as ${table} order by ${id}`,
+    sql`${sql.join(chunks)}(select * from ${table} where ${id} = any(${sql.param(ids)}::uuid[])${query.where ? sql` and (${query.where})` : sql``}) as ${table} order by ${id}`,
   );
   const name = `read_${createHash('sha1').update(statement.sql).digest('base64url').slice(0, 20)}`;
   const types = form === 'body' ? bodySelectionTypes : selectionTypes;
