@@ -95,9 +95,8 @@ export interface CompiledListQuery {
 }
 
 /**
- * A list page: the ids its WHERE clause chose (in id order, at most `limit`), and the rows of those that are
- * still live and in the caller's regions when they are read — as the query builder would give them with the
- * same selection, ordered by id.
+ * A list page: the ids its WHERE clause chose (in id order, at most `limit`), and the rows of those that still
+ * match it when they are read — as the query builder would give them with the same selection, ordered by id.
  */
 export async function compiledList(
   pool: pg.Pool,
