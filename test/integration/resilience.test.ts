@@ -10,7 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
-import { openPostgres, queryRows, type Database } from '../../src/db/client.js';
+import { openPostgres, queryRows, type Database, type PostgresOptions } from '../../src/db/client.js';
 import { fromDatabaseError } from '../../src/errors.js';
 import { bearer, isPostgres, testConfig, useTestApp } from '../support/context.js';
 import { anOrgUnit } from '../support/people-fixtures.js';
@@ -126,30 +126,35 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
     return url.toString();
   };
 
-  describe('a network path that stops answering without a reset (TCP proxy)', () => {
-    let proxy: CuttableProxy;
-    let database: Database;
-    let app: App;
-    let watcher: ReturnType<typeof watchProcess>;
-
+  /**
+   * For the tests of the enclosing block: the app on its own pool behind a `CuttableProxy`, and a watch on
+   * errors escaping to the process; torn down after them.
+   */
+  function useAppBehindProxy(pool: () => Omit<PostgresOptions, 'connectionString'>) {
+    const env = {} as { proxy: CuttableProxy; database: Database; app: App; watcher: ReturnType<typeof watchProcess> };
     beforeAll(async () => {
-      proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-      await proxy.start();
-      // A statement with no answer is ended 2 s after the statement timeout.
-      database = openPostgres({ connectionString: through(proxy), max: 2, statementTimeoutMs: 300 });
-      app = await buildApp({ config: testConfig, database });
-      await app.ready();
-      watcher = watchProcess();
+      env.proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+      await env.proxy.start();
+      env.database = openPostgres({ connectionString: through(env.proxy), ...pool() });
+      env.app = await buildApp({ config: testConfig, database: env.database });
+      await env.app.ready();
+      env.watcher = watchProcess();
     });
-
     afterAll(async () => {
-      watcher?.stop();
-      await app?.close();
-      await database?.close();
-      await proxy?.cut();
+      env.watcher?.stop();
+      await env.app?.close();
+      await env.database?.close();
+      await env.proxy?.cut();
     });
+    return env;
+  }
+
+  describe('a network path that stops answering without a reset (TCP proxy)', () => {
+    // A statement with no answer is ended 2 s after the statement timeout.
+    const env = useAppBehindProxy(() => ({ max: 2, statementTimeoutMs: 300 }));
 
     it('ends a statement that gets no answer with 503 instead of waiting for ever, and goes on with new connections', async () => {
+      const { app, proxy, watcher } = env;
       const headers = await bearer({ region: '410104' });
       const list = () => app.inject({ method: 'GET', url: '/v1/org-units?regionCode=410104', headers });
       expect((await list()).statusCode).toBe(200);
@@ -173,36 +178,20 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
   });
 
   describe('the database going away and coming back (TCP proxy)', () => {
-    let proxy: CuttableProxy;
-    let database: Database;
-    let app: App;
-    let watcher: ReturnType<typeof watchProcess>;
-    let lostIdle: number;
-
-    beforeAll(async () => {
-      proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-      await proxy.start();
-      // The service's own pool 'error' listener logs lost idle connections: count those log lines.
+    // The service's own pool 'error' listener logs lost idle connections: count those log lines.
+    let lostIdle = 0;
+    const env = useAppBehindProxy(() => {
       lostIdle = 0;
       const logger = {
         warn: (_obj: unknown, message?: string) => {
           if (message === 'idle database connection lost') lostIdle++;
         },
       } as unknown as FastifyBaseLogger;
-      database = openPostgres({ connectionString: through(proxy), max: 4, logger });
-      app = await buildApp({ config: testConfig, database });
-      await app.ready();
-      watcher = watchProcess();
-    });
-
-    afterAll(async () => {
-      watcher?.stop();
-      await app?.close();
-      await database?.close();
-      await proxy?.cut();
+      return { max: 4, logger };
     });
 
     it('answers 503 with Retry-After while it is down, never 500, and recovers without a restart', async () => {
+      const { app, proxy, database, watcher } = env;
       const headers = await bearer({ region: '410102' });
       const list = () => app.inject({ method: 'GET', url: '/v1/org-units?regionCode=410102', headers });
       const create = (externalId: string) =>
@@ -261,6 +250,7 @@ describe.skipIf(!isPostgres())('resilience on PostgreSQL (DESIGN §8)', () => {
     });
 
     it('answers 503 (not 500) when the connection drops under a request that holds it', async () => {
+      const { app, proxy, watcher } = env;
       const headers = await bearer({ region: '410102' });
       // Warm: one idle connection; cut; the very next request takes it before it noticed the drop.
       await app.inject({ method: 'GET', url: '/readyz' });
