@@ -116,10 +116,15 @@ interface FeedPage {
  * depend on planner statistics (a feed table grows fast, and a stale estimate turned a page into a bitmap
  * scan and sort of every later row of the region). A district reader's entries are a range of
  * `changes_region_seq_idx`, read in order. A city or province covers a range of codes, which no index
- * gives in seq order: the statement takes a window of the next entries of any region by the primary key
- * and keeps the caller's; when that leaves the page short and the feed goes on, the next window follows
- * on from the window's last entry, each twice as large. A window ends at an entry the statement saw, so
- * every entry below it was visible too (feed ordering, docs/decisions.md): nothing is skipped.
+ * gives in seq order: the statement reads a window of the feed — the `window` sequence numbers from the
+ * first entry after the cursor — by the primary key, in order, and keeps the caller's; when that leaves
+ * the page short and the feed goes on, the next window follows on from the window's last entry, each twice
+ * as large. Sequence numbers are handed out without gaps (write-scope.ts `flush`), so a window of numbers
+ * is a window of entries; a gap only makes a window hold fewer, and a window starts at the first entry after
+ * the cursor, so a long stretch of numbers without entries is stepped over. The window's end is the last entry
+ * the statement saw, so every entry below it was visible too (feed ordering, docs/decisions.md): nothing
+ * is skipped. The window is bounded by numbers rather than by `limit window` over the rows, which had to
+ * materialize every row of the window (snapshots included) to count them: a third of a page's time.
  */
 async function readPage(
   db: Db,
@@ -148,25 +153,37 @@ async function readPage(
   let from = afterSeq;
   let scanned = 0;
   for (let window = Math.min(MAX_WINDOW, limit + 250); ; window = Math.min(MAX_WINDOW, window * 2)) {
-    const rows = await queryRows<FeedRow & { windowEnd: unknown; windowRows: unknown }>(
+    // `windowStart`: the first entry after the cursor (null at the feed's end); `windowEnd`: the last entry of
+    // the window this statement sees; `more`: whether it sees an entry after the window.
+    const rows = await queryRows<FeedRow & { windowStart: unknown; windowEnd: unknown; more: boolean | null }>(
       db,
-      sql`with w as materialized (select * from ${changes} where seq > ${from} order by seq limit ${window})
-          select s.*, p.* from (select max(seq)::int8 as "windowEnd", count(*)::int4 as "windowRows" from w) as s
+      // Materialized: else the planner runs w's subqueries again for every row of the page.
+      sql`with w as materialized (
+            select b.first as "windowStart",
+                   (select max(seq) from ${changes} where seq >= b.first and seq < b.first + ${window}::int8)::int8 as "windowEnd",
+                   exists (select from ${changes} where seq >= b.first + ${window}::int8) as "more"
+              from (select min(seq)::int8 as first from ${changes} where seq > ${from}) as b
+          )
+          select w."windowStart", w."windowEnd", w."more", p.* from w
           left join lateral (
-            select ${columns} from w as c
-            where c.region_code between ${lo} and ${hi} and ${notMovedWithin}${inCollections}
+            select ${columns} from ${changes} as c
+            where c.seq >= w."windowStart" and c.seq < w."windowStart" + ${window}::int8
+              and c.region_code between ${lo} and ${hi} and ${notMovedWithin}${inCollections}
             order by c.seq limit ${limit - out.length}
           ) as p on true`,
     );
     const first = rows[0];
     for (const row of rows) if (row.seq !== null) out.push(fromDriver(row));
     if (out.length >= limit) return { rows: out };
-    // Short: every entry of the window was looked at. A window ends at an entry the statement saw, so every
-    // entry below it was visible too (feed ordering): moving the cursor there skips nothing.
-    const windowEnd = first?.windowEnd === null || first?.windowEnd === undefined ? undefined : Number(first.windowEnd);
-    scanned += Number(first?.windowRows ?? 0);
-    if (!first || Number(first.windowRows) < window || scanned >= MAX_SCAN) return { rows: out, scannedTo: windowEnd };
-    from = windowEnd!;
+    // Short: every entry of the window was looked at, and moving the cursor to its end skips nothing.
+    if (first?.windowEnd === null || first?.windowEnd === undefined) return { rows: out };
+    const windowStart = Number(first.windowStart);
+    const windowEnd = Number(first.windowEnd);
+    scanned += windowEnd - windowStart + 1;
+    // No entry after the window: the feed ends there, for now. (An entry after it is visible, so every entry
+    // of the window is: the next window starts at the next entry, past any numbers without one.)
+    if (!first.more || scanned >= MAX_SCAN) return { rows: out, scannedTo: windowEnd };
+    from = windowEnd;
   }
 }
 

@@ -478,6 +478,26 @@ describe('pages of city and province readers', () => {
     expect([all.items[0]?.id, all.items[701]?.id, all.items[1402]?.id]).toEqual([a.id, b.id, c.id]);
   });
 
+  it('go on past a stretch of sequence numbers that holds no entry', async () => {
+    // Numbers are handed out without gaps, but a reader must not stall on one (a restore, entries pruned by
+    // hand): here 20,000 numbers with no entry, then a short gap inside the next window.
+    const writer = await bearer({ region: '410000' });
+    const city = await bearer({ region: '411000' });
+    const province = await bearer({ region: '410000' });
+    const heads = { city: await feedHead(ctx.app, city), province: await feedHead(ctx.app, province) };
+    const a = await givenOrgUnit(ctx.app, writer, '411002', 'GAP-A');
+    await ctx.database.db.execute(sql`update change_sequence set last_seq = last_seq + 20000 where id = 1`);
+    const b = await givenOrgUnit(ctx.app, writer, '411002', 'GAP-B');
+    await ctx.database.db.execute(sql`update change_sequence set last_seq = last_seq + 5 where id = 1`);
+    const c = await givenOrgUnit(ctx.app, writer, '411003', 'GAP-C');
+    for (const reader of [city, province]) {
+      const head = reader === city ? heads.city : heads.province;
+      const page = await readFeedPage(ctx.app, reader, { after: head, limit: 10 });
+      expect(page.items.map((i) => i.id)).toEqual([a.id, b.id, c.id]);
+      expect(await readFeedPage(ctx.app, reader, { after: page.nextCursor, limit: 10 })).toEqual({ items: [], nextCursor: page.nextCursor });
+    }
+  });
+
   it('move the cursor past other regions’ entries even when none is theirs, so a poll does not read them again', async () => {
     const writer = await bearer({ region: '410000' });
     const city = await bearer({ region: '411100' });
