@@ -96,6 +96,10 @@ describe('HTTP conventions', () => {
     const body = JSON.parse(gunzipSync(res.rawPayload).toString('utf8')) as { items: unknown[] };
     expect(body.items).toHaveLength(60);
     expect(res.rawPayload.length).toBeLessThan(gunzipSync(res.rawPayload).length / 3);
+    // Compressed in one call, not streamed: the client learns the length up front (no chunked encoding).
+    expect(gunzipSync(res.rawPayload).length).toBeGreaterThan(8 * 1024);
+    expect(res.headers['content-length']).toBe(String(res.rawPayload.length));
+    expect(res.headers['transfer-encoding']).toBeUndefined();
   });
 
   it('takes a compressed request body whatever the case of its coding, and ignores a coding on a request without one', async () => {
