@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { queryRows, type Database, type Db } from '../db/client.js';
-import { changes } from '../db/schema/index.js';
+import { changeSequence, changes } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import type { StoredRow } from '../records/definition.js';
 import type { RecordEngine } from '../records/engine.js';
@@ -187,6 +187,20 @@ async function readPage(
   }
 }
 
+/**
+ * A cursor past the last number handed out was never issued by this feed (it comes from another database, or
+ * from before a restore): following it would answer empty pages for ever while entries go by. Checked on an
+ * empty page only, which is where such a reader ends up — one row read by key.
+ */
+async function assertIssued(db: Db, afterSeq: number): Promise<void> {
+  const [counter] = await queryRows<{ lastSeq: string | number }>(db, sql`select last_seq as "lastSeq" from ${changeSequence} where id = 1`);
+  if (counter && afterSeq > Number(counter.lastSeq)) {
+    throw validationFailed([
+      { path: '/after', message: 'is past the end of this feed: it was not issued here (another database, or before a restore); start again without it', in: 'query' },
+    ]);
+  }
+}
+
 function fromDriver(row: FeedRow): FeedRow {
   row.seq = Number(row.seq);
   return row;
@@ -260,6 +274,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       const { rows, scannedTo } = await readPage(database.db, afterSeq, limit, region, wanted, (lo, hi) =>
         viewFitsReader(showPii, lo, hi, formats),
       );
+      if (rows.length === 0 && scannedTo === undefined && afterSeq > 0) await assertIssued(database.db, afterSeq);
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
       const items = rows.map((row) => {

@@ -96,6 +96,21 @@ describe('feed basics', () => {
     }
   });
 
+  it('refuses a cursor past the last number it handed out, for every kind of reader', async () => {
+    // A cursor from another database, or from before a restore, would otherwise answer empty pages for ever.
+    const [counter] = await queryRows<{ lastSeq: string }>(ctx.database.db, sql`select last_seq as "lastSeq" from change_sequence where id = 1`);
+    const cursorAt = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
+    for (const region of ['410102', '410100', '410000']) {
+      const headers = await bearer({ region });
+      const ahead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(Number(counter!.lastSeq) + 1000)}`, headers });
+      expect(ahead.statusCode, region).toBe(400);
+      expect(problemOf(ahead)).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path: '/after', in: 'query' })] });
+      // The head itself is a cursor the feed issued: an empty page, not a refusal.
+      const atHead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(Number(counter!.lastSeq))}`, headers });
+      expect(atHead.statusCode, region).toBe(200);
+    }
+  });
+
   it('resumes from a cursor: pages join without gaps or repeats, and an empty page keeps the cursor', async () => {
     const r = '410603';
     const headers = await bearer({ region: r });
