@@ -93,24 +93,31 @@ export const casesSection: StatsSection = {
     const deadline = sql`(${cases.filedOn} + ${sql.raw(String(DECISION_DAYS))})`;
     const child = sql<string>`${regions.childOf(cases.regionCode)}`;
     const live = (within: SQL) => and(isNull(cases.deletedAt), inRegions(cases.regionCode, regions), within);
+    // Each part selects every column of the union (its shape must be the same) and fills in its own figures.
     const none = sql<number>`0`;
-    const noFen = sql<string>`0`;
+    const nothing = {
+      category: sql<string | null>`null::text`,
+      heaviest: sql<string | null>`null::text`,
+      filed: none,
+      decided: none,
+      closed: none,
+      overdue: none,
+      decidedOnTime: none,
+      legalReviewed: none,
+      transferred: none,
+      fineFen: sql<string>`0`,
+      confiscationFen: sql<string>`0`,
+      executed: none,
+    };
     const byFiling = db
       .select({
         child,
+        ...nothing,
         category: sql<string | null>`${cases.category}`,
-        heaviest: sql<string | null>`null::text`,
         filed: sql<number>`count(*) filter (where ${filed})::int`,
-        decided: none,
-        closed: none,
         overdue: sql<number>`count(*) filter (where ${cases.filedOn} between ${overdueFrom} and ${overdueTo}
           and (${cases.decidedOn} > ${deadline} or (${cases.decidedOn} is null and ${cases.stage} not in ('terminated', 'transferred'))))::int`,
-        decidedOnTime: none,
-        legalReviewed: none,
         transferred: sql<number>`count(*) filter (where ${filed} and ${cases.stage} = 'transferred')::int`,
-        fineFen: noFen,
-        confiscationFen: noFen,
-        executed: none,
       })
       .from(cases)
       .where(live(sql`${cases.filedOn} between ${overdueFrom} and ${to}`))
@@ -118,15 +125,11 @@ export const casesSection: StatsSection = {
     const byDecision = db
       .select({
         child,
-        category: sql<string | null>`null::text`,
+        ...nothing,
         heaviest: sql<string | null>`${cases.heaviestPenalty}`,
-        filed: none,
         decided: sql<number>`count(*)::int`,
-        closed: none,
-        overdue: none,
         decidedOnTime: sql<number>`count(*) filter (where ${cases.decidedOn} <= ${deadline})::int`,
         legalReviewed: sql<number>`count(*) filter (where ${cases.legalReviewed})::int`,
-        transferred: none,
         fineFen: sql<string>`coalesce(sum(${cases.fineFen}), 0)`,
         confiscationFen: sql<string>`coalesce(sum(${cases.confiscationFen}), 0)`,
         executed: sql<number>`count(*) filter (where ${cases.executedOn} <= ${asOf})::int`,
@@ -135,21 +138,7 @@ export const casesSection: StatsSection = {
       .where(live(sql`${cases.decidedOn} between ${from} and ${to}`))
       .groupBy(sql`1`, cases.heaviestPenalty);
     const byClosing = db
-      .select({
-        child,
-        category: sql<string | null>`null::text`,
-        heaviest: sql<string | null>`null::text`,
-        filed: none,
-        decided: none,
-        closed: sql<number>`count(*)::int`,
-        overdue: none,
-        decidedOnTime: none,
-        legalReviewed: none,
-        transferred: none,
-        fineFen: noFen,
-        confiscationFen: noFen,
-        executed: none,
-      })
+      .select({ child, ...nothing, closed: sql<number>`count(*)::int` })
       .from(cases)
       .where(live(sql`${cases.closedOn} between ${from} and ${to}`))
       .groupBy(sql`1`);
