@@ -188,15 +188,27 @@ async function readPage(
 }
 
 /**
- * A cursor past the last number handed out was never issued by this feed (it comes from another database, or
- * from before a restore): following it would answer empty pages for ever while entries go by. Checked on an
- * empty page only, which is where such a reader ends up — one row read by key.
+ * A cursor past the last entry its reader could have been given was never issued to it (it comes from another
+ * database, from before a restore, or from a reader of other regions): following it would answer empty pages
+ * for ever while entries go by. A district reader's cursors are the numbers of its own entries, so its bound is
+ * its region's last entry — the answer then depends on nothing written elsewhere. A city's or province's
+ * cursor moves past other regions' entries (`scannedTo`), so its bound is the last number handed out. Checked
+ * on an empty page only, which is where such a reader ends up; one index probe or one row read by key.
  */
-async function assertIssued(db: Db, afterSeq: number): Promise<void> {
-  const [counter] = await queryRows<{ lastSeq: string | number }>(db, sql`select last_seq as "lastSeq" from ${changeSequence} where id = 1`);
-  if (counter && afterSeq > Number(counter.lastSeq)) {
+async function assertIssued(db: Db, afterSeq: number, region: string): Promise<void> {
+  const [bound] = await queryRows<{ last: string | number | null }>(
+    db,
+    coveragePrefix(region).length === 6
+      ? sql`select max(seq) as "last" from ${changes} where region_code = ${region}`
+      : sql`select last_seq as "last" from ${changeSequence} where id = 1`,
+  );
+  if (afterSeq > Number(bound?.last ?? 0)) {
     throw validationFailed([
-      { path: '/after', message: 'is past the end of this feed: it was not issued here (another database, or before a restore); start again without it', in: 'query' },
+      {
+        path: '/after',
+        message: 'is past the end of your feed: it was not issued to you here (another database, before a restore, or another reader); start again without it',
+        in: 'query',
+      },
     ]);
   }
 }
@@ -274,7 +286,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
       const { rows, scannedTo } = await readPage(database.db, afterSeq, limit, region, wanted, (lo, hi) =>
         viewFitsReader(showPii, lo, hi, formats),
       );
-      if (rows.length === 0 && scannedTo === undefined && afterSeq > 0) await assertIssued(database.db, afterSeq);
+      if (rows.length === 0 && scannedTo === undefined && afterSeq > 0) await assertIssued(database.db, afterSeq, region);
       const options = { cipher, showPii, region };
       const piiReads: Record<string, { id: string; regionCode: string; version: number }[]> = {};
       const items = rows.map((row) => {
@@ -300,7 +312,8 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
-      const nextCursor = lastSeq > afterSeq ? encode(lastSeq) : after || encode(0);
+      // Always in the feed's own form, never the caller's string echoed (a cursor decodes leniently).
+      const nextCursor = encode(lastSeq);
       // Written entry by entry rather than by the route's compiled serializer (see `entryJson`), and sent as
       // bytes (json-bytes.ts).
       return sendJsonBytes(reply, itemsPageBytes(items, { nextCursor }));

@@ -96,19 +96,35 @@ describe('feed basics', () => {
     }
   });
 
-  it('refuses a cursor past the last number it handed out, for every kind of reader', async () => {
+  it('refuses a cursor it never issued to the reader, for every kind of reader', async () => {
     // A cursor from another database, or from before a restore, would otherwise answer empty pages for ever.
-    const [counter] = await queryRows<{ lastSeq: string }>(ctx.database.db, sql`select last_seq as "lastSeq" from change_sequence where id = 1`);
+    const writer = await bearer({ region: '410000' });
     const cursorAt = (seq: number) => Buffer.from(`s${seq}`).toString('base64url');
-    for (const region of ['410102', '410100', '410000']) {
+    const lastSeq = async () =>
+      Number((await queryRows<{ n: string }>(ctx.database.db, sql`select last_seq as n from change_sequence where id = 1`))[0]!.n);
+    await givenOrgUnit(ctx.app, writer, '410108', 'ISSUED-OWN');
+    const own = await lastSeq();
+    await givenOrgUnit(ctx.app, writer, '410105', 'ISSUED-OTHER');
+    for (const region of ['410100', '410000']) {
       const headers = await bearer({ region });
-      const ahead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(Number(counter!.lastSeq) + 1000)}`, headers });
+      const ahead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt((await lastSeq()) + 1000)}`, headers });
       expect(ahead.statusCode, region).toBe(400);
       expect(problemOf(ahead)).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path: '/after', in: 'query' })] });
       // The head itself is a cursor the feed issued: an empty page, not a refusal.
-      const atHead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(Number(counter!.lastSeq))}`, headers });
+      const atHead = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(await lastSeq())}`, headers });
       expect(atHead.statusCode, region).toBe(200);
     }
+    // A district reader is only ever given the numbers of its own entries: past its last one it is refused,
+    // whatever other regions wrote since — the answer tells it nothing of them.
+    const district = await bearer({ region: '410108' });
+    const atOwn = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(own)}`, headers: district });
+    expect(atOwn.statusCode).toBe(200);
+    expect(atOwn.json()).toEqual({ items: [], nextCursor: cursorAt(own) });
+    const pastOwn = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(own + 1)}`, headers: district });
+    expect(pastOwn.statusCode).toBe(400);
+    // A cursor is given back in the feed's own form, not as the caller spelled it.
+    const spelled = await ctx.app.inject({ method: 'GET', url: `/v1/changes?after=${cursorAt(own)}%3D%3D`, headers: district });
+    expect(spelled.json()).toMatchObject({ nextCursor: cursorAt(own) });
   });
 
   it('resumes from a cursor: pages join without gaps or repeats, and an empty page keeps the cursor', async () => {
