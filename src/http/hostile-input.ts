@@ -152,7 +152,9 @@ export const hostileInputPlugin = fp(
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
       parseJson(request, text, (err, parsed) => {
         if (err) return done(err);
-        const bad = findBadText(parsed);
+        // Text that is UTF-8 holds no lone surrogate, and JSON allows no raw control character in a string:
+        // a NUL or a lone surrogate can only be spelled as a `\u` escape. Without one, nothing is walked.
+        const bad = text.includes('\\u') ? findBadText(parsed) : [];
         if (bad.length > 0) return done(badTextError(bad, 'body'));
         done(null, parsed);
       });
