@@ -19,7 +19,7 @@ import {
   type FieldError,
 } from '../errors.js';
 import type { PiiCipher } from '../security/pii.js';
-import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
+import { ENCRYPTED_PII_KINDS, type ApiRecord, type PiiKind, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
 import { entityTag, etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
@@ -194,17 +194,28 @@ export function createRecordEngine(deps: EngineDeps) {
     if (!covers(region, regionCode)) throw forbiddenRegion(regionCode, region);
   }
 
+  /** How a collection's fields become columns, worked out once per collection rather than per record. */
+  const columnPlans = new WeakMap<CollectionDefinition, { key: string; kind?: PiiKind; cipher: string; hash: string; masked: string }[]>();
+  function columnPlanOf(def: CollectionDefinition) {
+    let plan = columnPlans.get(def);
+    if (!plan) {
+      const kindOf = new Map((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => [p.field, p.kind]));
+      plan = Object.keys(def.fields.shape).map((key) => ({ key, kind: kindOf.get(key), cipher: cipherKey(key), hash: hashKey(key), masked: maskedKey(key) }));
+      columnPlans.set(def, plan);
+    }
+    return plan;
+  }
+
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
   function toColumns(def: CollectionDefinition, candidate: Candidate, blindIndex: (value: string) => string): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
-    const kindOf = new Map((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => [p.field, p.kind]));
-    const pii = new Set(kindOf.keys());
-    for (const key of Object.keys(def.fields.shape)) {
+    for (const { key, kind, cipher: cipherColumn, hash, masked } of columnPlanOf(def)) {
       const value = candidate[key] ?? null;
-      if (pii.has(key)) {
-        columns[cipherKey(key)] = typeof value === 'string' ? cipher.encrypt(value) : null;
-        columns[hashKey(key)] = typeof value === 'string' ? blindIndex(value) : null;
-        columns[maskedKey(key)] = typeof value === 'string' ? maskedValue(kindOf.get(key)!, value) : null;
+      if (kind) {
+        const text = typeof value === 'string' ? value : undefined;
+        columns[cipherColumn] = text === undefined ? null : cipher.encrypt(text);
+        columns[hash] = text === undefined ? null : blindIndex(text);
+        columns[masked] = text === undefined ? null : maskedValue(kind, text);
       } else {
         columns[key] = value;
       }
@@ -241,13 +252,15 @@ export function createRecordEngine(deps: EngineDeps) {
     return (def.pii ?? []).some((p) => columns[hashKey(p.field)] != null);
   }
 
+  const blindIndexOf = (value: string) => cipher.blindIndex(value);
+
   /** What set-wise rules and delete hooks see: the transaction, today, the caller, the blind index. */
   function runContext(scope: WriteScope): RunContext {
-    return { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: (value) => cipher.blindIndex(value) };
+    return { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: blindIndexOf };
   }
 
   function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
-    return { ...runContext(scope), previous, refs };
+    return { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: blindIndexOf, previous, refs };
   }
 
   /**
