@@ -5,7 +5,7 @@ import { addDays } from '../domain/dates.js';
 import { covers } from '../domain/region.js';
 import { ruleViolation } from '../errors.js';
 import { defineCollection } from '../records/definition.js';
-import { CalendarDate } from '../records/schemas.js';
+import { CalendarDate, queryInteger } from '../records/schemas.js';
 
 export const CREDENTIAL_KINDS = ['enforcement', 'supervision'] as const;
 export const CREDENTIAL_STATUSES = ['valid', 'suspended', 'revoked', 'lost'] as const;
@@ -91,11 +91,7 @@ export const credentialsCollection = defineCollection({
         .enum(EFFECTIVE_STATUSES)
         .optional()
         .describe('Only credentials with this status as of today (expired: valid but past expiresOn)'),
-      expiringWithinDays: z.coerce
-        .number()
-        .int()
-        .min(0)
-        .max(3650)
+      expiringWithinDays: queryInteger(0, 3650)
         .optional()
         .describe('Only valid credentials whose expiresOn falls between today and today + N days'),
     },

@@ -9,6 +9,7 @@ import { addDays, daysBetween } from '../domain/dates.js';
 import type { EquipmentCategory, EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { validationFailed } from '../errors.js';
 import { coverageRange, coveredBy } from '../records/region-scope.js';
+import { queryInteger } from '../records/schemas.js';
 import { unitPeople, unitQuotaNeeds } from '../stats/org-unit-basis.js';
 import { EQUIPMENT_LABELS, quotaInWords } from '../stats/sections/equipment.js';
 import { initialTrainingMissing, PROVINCIAL_TRAINING_YEARS, provincialTrainingOverdue } from '../stats/sections/training.js';
@@ -127,7 +128,7 @@ const credentialsExpiring: ComplianceCheck = {
   name: 'credentials-expiring',
   summary: 'Valid credentials expiring soon 证件即将到期',
   description: 'Live valid credentials whose expiresOn falls between today and today + days (Asia/Shanghai), soonest first. Fix: renew the credential (record the new one) before it expires.',
-  query: { days: z.coerce.number().int().min(0).max(365).default(30).describe('Look-ahead in days (0–365, default 30)') },
+  query: { days: queryInteger(0, 365, 30).describe('Look-ahead in days (0–365, default 30)') },
   async run({ db, region, today, limit, after: cursor, query }) {
     const days = Number(query['days'] ?? 30);
     const rows = await db

@@ -94,7 +94,21 @@ export const identityProbesResponse = problemResponse(
   { 'retry-after': { type: 'integer', description: 'Seconds until writes setting ID numbers are accepted again' } },
 );
 
+/**
+ * A whole number in a query string, written in decimal digits. `z.coerce.number` would read `0x10` as 16, `1e2`
+ * as 100, `1.0` as 1, ` 5` as 5 and an empty value as 0; here each is 400 at its parameter, so a mistyped
+ * value is answered as one rather than with another page or another year. OpenAPI still shows an integer,
+ * with its default (given here: on the outer schema the document would lose it).
+ */
+export function queryInteger(min: number, max: number, fallback?: number) {
+  const inner = z.number({ error: 'must be a whole number written in decimal digits' }).int().min(min).max(max);
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^-?[0-9]{1,15}$/.test(value) ? Number(value) : value),
+    fallback === undefined ? inner : inner.default(fallback),
+  );
+}
+
 export const ListQueryBase = {
-  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Page size (1–500, default 50)'),
+  limit: queryInteger(1, 500, 50).describe('Page size (1–500, default 50)'),
   cursor: z.string().max(200).optional().describe('Opaque cursor from the previous page’s nextCursor'),
 };

@@ -5,7 +5,7 @@ import type { Database } from '../db/client.js';
 import { auditLog } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
 import { regionFilter } from '../records/region-scope.js';
-import { commonProblems, Instant, RegionCode } from '../records/schemas.js';
+import { commonProblems, Instant, queryInteger, RegionCode } from '../records/schemas.js';
 import { AUDIT_OPS, NO_RECORD, type AuditOp } from '../records/write-scope.js';
 
 const AuditEntry = z
@@ -46,7 +46,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
         summary: 'Audit log of writes and unmasked reads in your regions, newest first',
         tags: ['audit'],
         querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(500).default(100),
+          limit: queryInteger(1, 500, 100),
           cursor: z.string().max(40).optional(),
           regionCode: RegionCode.optional(),
           collection: z.string().max(40).optional(),

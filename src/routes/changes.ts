@@ -9,7 +9,7 @@ import type { RecordEngine } from '../records/engine.js';
 import { coverageRange } from '../records/region-scope.js';
 import { coveragePrefix } from '../domain/region.js';
 import { renderFormat, renderRecord } from '../records/render.js';
-import { commonProblems } from '../records/schemas.js';
+import { commonProblems, queryInteger } from '../records/schemas.js';
 import { itemsPageBytes, sendJsonBytes } from '../http/json-bytes.js';
 import type { PiiCipher } from '../security/pii.js';
 
@@ -257,7 +257,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         tags: ['sync'],
         querystring: z.object({
           after: z.string().max(40).optional().describe('Cursor from a previous page; omit to start at the beginning'),
-          limit: z.coerce.number().int().min(1).max(1000).default(500).describe('Page size (1–1000, default 500)'),
+          limit: queryInteger(1, 1000, 500).describe('Page size (1–1000, default 500)'),
           collections: z
             .string()
             .optional()

@@ -5,11 +5,11 @@ import type { Database } from '../db/client.js';
 import type { EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { covers } from '../domain/region.js';
 import { forbiddenRegion } from '../errors.js';
-import { commonProblems, RegionCode } from '../records/schemas.js';
+import { commonProblems, queryInteger, RegionCode } from '../records/schemas.js';
 import { quarterPeriod, yearPeriod, type Period } from '../stats/period.js';
 import { buildReport, figureDefinitions, reportCsv, StatsReportSchema } from '../stats/report.js';
 
-const Year = z.coerce.number().int().min(2000).max(2100).describe('Calendar year 年度').meta({ example: 2026 });
+const Year = queryInteger(2000, 2100).describe('Calendar year 年度').meta({ example: 2026 });
 const RegionQuery = RegionCode.optional().describe("The region to report on (default: the caller's region); must be one the caller covers");
 
 const reportResponse = {
@@ -70,7 +70,7 @@ export const statsRoutes: FastifyPluginAsyncZod<{ database: Database; quotas: Eq
         tags: ['stats'],
         querystring: z.object({
           year: Year,
-          quarter: z.coerce.number().int().min(1).max(4).describe('Quarter 季度, 1–4 (Q1 = January–March)').meta({ example: 3 }),
+          quarter: queryInteger(1, 4).describe('Quarter 季度, 1–4 (Q1 = January–March)').meta({ example: 3 }),
           regionCode: RegionQuery,
         }),
         response: { 200: reportResponse, ...commonProblems },

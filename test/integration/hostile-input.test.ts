@@ -104,6 +104,35 @@ describe('NUL characters', () => {
   });
 });
 
+describe('whole numbers in a query string', () => {
+  it('written other than in decimal digits (0x10, 1e2, 1.0, " 5", empty) are 400 at their parameter, not read as another number', async () => {
+    const headers = await bearer({ region: '410203' });
+    const urls = [
+      ['/v1/officers?limit=0x10', '/limit'],
+      ['/v1/officers?limit=1e2', '/limit'],
+      ['/v1/officers?limit=%205', '/limit'],
+      ['/v1/officers?limit=', '/limit'],
+      ['/v1/changes?limit=1.0', '/limit'],
+      ['/v1/audit?limit=0b11', '/limit'],
+      ['/v1/stats/quarterly?year=0x7EA&quarter=1', '/year'],
+      ['/v1/stats/quarterly?year=2026&quarter=1.0', '/quarter'],
+      ['/v1/stats/annual?year=2.026e3', '/year'],
+      ['/v1/compliance/credentials-expiring?days=3e1', '/days'],
+      ['/v1/credentials?expiringWithinDays=0x1E', '/expiringWithinDays'],
+    ] as const;
+    for (const [url, path] of urls) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers });
+      expectRefused(res, path);
+      expect(problemOf(res).errors!.find((e) => e.path === path)!.message, url).toMatch(/decimal digits/);
+    }
+    // The plain spelling still works, as do leading zeros and the defaults.
+    for (const url of ['/v1/officers?limit=16', '/v1/officers?limit=016', '/v1/officers', '/v1/stats/quarterly?year=2026&quarter=1']) {
+      const res = await ctx.app.inject({ method: 'GET', url, headers });
+      expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
+    }
+  });
+});
+
 describe('bytes that are not UTF-8', () => {
   it('are 400 for a write and a merge patch, and change nothing: not stored as U+FFFD', async () => {
     const region = '410207';
