@@ -8,6 +8,7 @@ import { DECISION_DAYS, decisionDeadline, PENDING_STAGES } from '../domain/cases
 import { addDays, daysBetween } from '../domain/dates.js';
 import type { EquipmentCategory, EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { validationFailed } from '../errors.js';
+import { cursorText } from '../http/cursor.js';
 import { coverageRange, coveredBy } from '../records/region-scope.js';
 import { queryInteger } from '../records/schemas.js';
 import { unitPeople, unitQuotaNeeds } from '../stats/org-unit-basis.js';
@@ -390,7 +391,7 @@ export function encodeCursor(last: { key: string; id: string }): string {
 
 export function decodeCursor(cursor: string): { key: string; id: string } {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { key?: unknown; id?: unknown };
+    const parsed = JSON.parse(cursorText(cursor) ?? '') as { key?: unknown; id?: unknown };
     if (typeof parsed.key === 'string' && /^[a-z0-9_-]{0,32}$/.test(parsed.key) && typeof parsed.id === 'string' && /^[0-9a-f-]{36}$/.test(parsed.id)) {
       return { key: parsed.key, id: parsed.id };
     }

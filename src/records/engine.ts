@@ -18,6 +18,7 @@ import {
   versionConflict,
   type FieldError,
 } from '../errors.js';
+import { cursorText } from '../http/cursor.js';
 import type { PiiCipher } from '../security/pii.js';
 import { ENCRYPTED_PII_KINDS, type ApiRecord, type PiiKind, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
@@ -126,7 +127,7 @@ function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    const parsed = JSON.parse(cursorText(cursor) ?? '') as { k?: unknown };
     // A UUID as PostgreSQL writes it: anything else (36 dashes) would reach the database and fail there.
     if (typeof parsed.k === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.k)) return parsed.k;
   } catch {

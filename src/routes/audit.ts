@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client.js';
 import { auditLog } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
+import { cursorText } from '../http/cursor.js';
 import { regionFilter } from '../records/region-scope.js';
 import { commonProblems, Instant, queryInteger, RegionCode } from '../records/schemas.js';
 import { AUDIT_OPS, NO_RECORD, type AuditOp } from '../records/write-scope.js';
@@ -63,7 +64,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
       const q = request.query;
       let before: number | undefined;
       if (q.cursor) {
-        const match = /^a(\d{1,15})$/.exec(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+        const match = /^a(\d{1,15})$/.exec(cursorText(q.cursor) ?? '');
         if (!match) throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
         before = Number(match[1]);
       }

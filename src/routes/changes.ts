@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { queryRows, type Database, type Db } from '../db/client.js';
 import { changeSequence, changes } from '../db/schema/index.js';
 import { validationFailed } from '../errors.js';
+import { cursorText } from '../http/cursor.js';
 import type { StoredRow } from '../records/definition.js';
 import type { RecordEngine } from '../records/engine.js';
 import { coverageRange } from '../records/region-scope.js';
@@ -49,7 +50,7 @@ function encode(seq: number): string {
 }
 
 function decode(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const match = /^s(\d{1,15})$/.exec(cursorText(cursor) ?? '');
   if (!match) throw validationFailed([{ path: '/after', message: 'is not a cursor this feed issued', in: 'query' }]);
   return Number(match[1]);
 }

@@ -140,8 +140,14 @@ describe('problem details (RFC 9457)', () => {
     }
   });
 
-  it('a cursor this service did not issue is 400, on lists, the feed and the audit log', async () => {
+  it('a cursor this service did not issue is 400, on lists, the feed, the audit log and compliance lists', async () => {
     const headers = await headersP;
+    const listCursor = Buffer.from(JSON.stringify({ k: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
+    const complianceCursor = Buffer.from(JSON.stringify({ key: '2026-01-01', id: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
+    // As issued, each is a cursor (an empty page).
+    for (const url of [`/v1/org-units?cursor=${listCursor}`, `/v1/compliance/credentials-expiring?cursor=${complianceCursor}`]) {
+      expect((await ctx.app.inject({ method: 'GET', url, headers })).statusCode, url).toBe(200);
+    }
     for (const url of [
       '/v1/org-units?cursor=garbage',
       `/v1/org-units?cursor=${Buffer.from('{"k":"x"}').toString('base64url')}`,
@@ -149,6 +155,13 @@ describe('problem details (RFC 9457)', () => {
       '/v1/changes?after=garbage',
       `/v1/changes?after=${Buffer.from('s-1').toString('base64url')}`,
       '/v1/audit?cursor=garbage!',
+      // Issued cursors spelled otherwise: Node would decode each as the cursor it was made from.
+      `/v1/org-units?cursor=${listCursor}!`,
+      `/v1/org-units?cursor=${listCursor}%3D%3D`,
+      `/v1/org-units?cursor=${listCursor.slice(0, 8)}%20${listCursor.slice(8)}`,
+      `/v1/changes?after=${Buffer.from('s1').toString('base64url')}.`,
+      `/v1/audit?cursor=${Buffer.from('a1').toString('base64url')}%3D`,
+      `/v1/compliance/credentials-expiring?cursor=${complianceCursor}~`,
     ]) {
       const problem = expectProblem(await ctx.app.inject({ method: 'GET', url, headers }), 400, 'validation_failed');
       expect(problem.errors?.[0]?.in, url).toBe('query');
