@@ -6,11 +6,11 @@ import { queryRows, type Db } from '../db/client.js';
 import { cases, credentials, officers, postStatuses, trainings } from '../db/schema/index.js';
 import { DECISION_DAYS, decisionDeadline, PENDING_STAGES } from '../domain/cases.js';
 import { addDays, daysBetween } from '../domain/dates.js';
-import type { EquipmentCategory, EquipmentQuotas } from '../domain/equipment-quotas.js';
+import { EQUIPMENT_CATEGORIES, type EquipmentCategory, type EquipmentQuotas } from '../domain/equipment-quotas.js';
 import { validationFailed } from '../errors.js';
-import { cursorText } from '../http/cursor.js';
+import { cursorText, UUID_TEXT } from '../http/cursor.js';
 import { coverageRange, coveredBy } from '../records/region-scope.js';
-import { queryInteger } from '../records/schemas.js';
+import { CalendarDate, queryInteger } from '../records/schemas.js';
 import { unitPeople, unitQuotaNeeds } from '../stats/org-unit-basis.js';
 import { EQUIPMENT_LABELS, quotaInWords } from '../stats/sections/equipment.js';
 import { initialTrainingMissing, PROVINCIAL_TRAINING_YEARS, provincialTrainingOverdue } from '../stats/sections/training.js';
@@ -47,7 +47,12 @@ export interface ComplianceCheck {
   run(ctx: CheckContext): Promise<ComplianceRow[]>;
   /** The sort key of a row (what the keyset orders by before the id). */
   keyOf(row: ComplianceRow): string;
+  /** What that key is in this check's cursors: a cursor holding anything else was not issued by it. */
+  cursorKey: z.ZodType<string>;
 }
+
+/** The key of a check ordered by id alone. */
+const NO_KEY = z.literal('');
 
 /** `(sortColumn, id) > (key, id)`: the keyset condition of the next page. */
 function after(sortColumn: PgColumn, idColumn: PgColumn, cursor: CheckContext['after']): SQL | undefined {
@@ -93,6 +98,7 @@ const casesOverdue: ComplianceCheck = {
       });
   },
   keyOf: (row) => String(row.facts['filedOn']),
+  cursorKey: CalendarDate,
 };
 
 const casesUnderstaffed: ComplianceCheck = {
@@ -123,6 +129,7 @@ const casesUnderstaffed: ComplianceCheck = {
       }));
   },
   keyOf: () => '',
+  cursorKey: NO_KEY,
 };
 
 const credentialsExpiring: ComplianceCheck = {
@@ -165,6 +172,7 @@ const credentialsExpiring: ComplianceCheck = {
       }));
   },
   keyOf: (row) => String(row.facts['expiresOn']),
+  cursorKey: CalendarDate,
 };
 
 const onDutyWithoutCredential: ComplianceCheck = {
@@ -236,9 +244,11 @@ const onDutyWithoutCredential: ComplianceCheck = {
     });
   },
   keyOf: () => '',
+  cursorKey: NO_KEY,
 };
 
-type TrainingCondition = 'initial' | 'provincial';
+const TRAINING_CONDITIONS = ['initial', 'provincial'] as const;
+type TrainingCondition = (typeof TRAINING_CONDITIONS)[number];
 
 const trainingOverdue: ComplianceCheck = {
   name: 'training-overdue',
@@ -293,6 +303,7 @@ const trainingOverdue: ComplianceCheck = {
     }));
   },
   keyOf: (row) => String(row.facts['condition']),
+  cursorKey: z.enum(TRAINING_CONDITIONS),
 };
 
 const assistantsOverQuota: ComplianceCheck = {
@@ -322,6 +333,7 @@ const assistantsOverQuota: ComplianceCheck = {
     }));
   },
   keyOf: () => '',
+  cursorKey: NO_KEY,
 };
 
 const equipmentBelowQuota: ComplianceCheck = {
@@ -373,6 +385,7 @@ const equipmentBelowQuota: ComplianceCheck = {
     });
   },
   keyOf: (row) => String(row.facts['category']),
+  cursorKey: z.enum(EQUIPMENT_CATEGORIES),
 };
 
 export const COMPLIANCE_CHECKS: readonly ComplianceCheck[] = [
@@ -389,12 +402,12 @@ export function encodeCursor(last: { key: string; id: string }): string {
   return Buffer.from(JSON.stringify(last)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { key: string; id: string } {
+/** The last row of the previous page, from a cursor `check` issued: its key as the check keys rows, and an id. */
+export function decodeCursor(cursor: string, check: Pick<ComplianceCheck, 'cursorKey'>): { key: string; id: string } {
   try {
     const parsed = JSON.parse(cursorText(cursor) ?? '') as { key?: unknown; id?: unknown };
-    if (typeof parsed.key === 'string' && /^[a-z0-9_-]{0,32}$/.test(parsed.key) && typeof parsed.id === 'string' && /^[0-9a-f-]{36}$/.test(parsed.id)) {
-      return { key: parsed.key, id: parsed.id };
-    }
+    const key = check.cursorKey.safeParse(parsed.key);
+    if (key.success && typeof parsed.id === 'string' && UUID_TEXT.test(parsed.id)) return { key: key.data, id: parsed.id };
   } catch {
     // fall through
   }

@@ -18,7 +18,7 @@ import {
   versionConflict,
   type FieldError,
 } from '../errors.js';
-import { cursorText } from '../http/cursor.js';
+import { cursorText, UUID_TEXT } from '../http/cursor.js';
 import type { PiiCipher } from '../security/pii.js';
 import { ENCRYPTED_PII_KINDS, type ApiRecord, type PiiKind, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
@@ -129,7 +129,7 @@ function decodeCursor(cursor: string): string {
   try {
     const parsed = JSON.parse(cursorText(cursor) ?? '') as { k?: unknown };
     // A UUID as PostgreSQL writes it: anything else (36 dashes) would reach the database and fail there.
-    if (typeof parsed.k === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(parsed.k)) return parsed.k;
+    if (typeof parsed.k === 'string' && UUID_TEXT.test(parsed.k)) return parsed.k;
   } catch {
     // fall through to the validation error
   }

@@ -101,7 +101,12 @@ export const identityProbesResponse = problemResponse(
  * with its default (given here: on the outer schema the document would lose it).
  */
 export function queryInteger(min: number, max: number, fallback?: number) {
-  const inner = z.number({ error: 'must be a whole number written in decimal digits' }).int().min(min).max(max);
+  // The message of a value that is not one; a number out of range keeps zod's, which states the range.
+  const inner = z
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a whole number written in decimal digits' : undefined) })
+    .int()
+    .min(min)
+    .max(max);
   return z.preprocess(
     (value) => (typeof value === 'string' && /^-?[0-9]{1,15}$/.test(value) ? Number(value) : value),
     fallback === undefined ? inner : inner.default(fallback),

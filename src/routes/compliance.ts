@@ -58,7 +58,7 @@ export const complianceRoutes: FastifyPluginAsyncZod<{ database: Database; quota
           region,
           today: request.call.today,
           limit: limit + 1,
-          after: cursor ? decodeCursor(cursor) : undefined,
+          after: cursor ? decodeCursor(cursor, check) : undefined,
           query,
         });
         const items = rows.slice(0, limit);

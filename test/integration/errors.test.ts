@@ -143,9 +143,16 @@ describe('problem details (RFC 9457)', () => {
   it('a cursor this service did not issue is 400, on lists, the feed, the audit log and compliance lists', async () => {
     const headers = await headersP;
     const listCursor = Buffer.from(JSON.stringify({ k: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
-    const complianceCursor = Buffer.from(JSON.stringify({ key: '2026-01-01', id: '00000000-0000-4000-8000-000000000000' })).toString('base64url');
-    // As issued, each is a cursor (an empty page).
-    for (const url of [`/v1/org-units?cursor=${listCursor}`, `/v1/compliance/credentials-expiring?cursor=${complianceCursor}`]) {
+    const at = (key: string, id = '00000000-0000-4000-8000-000000000000') => Buffer.from(JSON.stringify({ key, id })).toString('base64url');
+    const complianceCursor = at('2026-01-01');
+    // As issued, each is a cursor: a compliance cursor holds the key its check orders by.
+    for (const url of [
+      `/v1/org-units?cursor=${listCursor}`,
+      `/v1/compliance/credentials-expiring?cursor=${complianceCursor}`,
+      `/v1/compliance/cases-understaffed?cursor=${at('')}`,
+      `/v1/compliance/training-overdue?cursor=${at('provincial')}`,
+      `/v1/compliance/equipment-below-quota?cursor=${at('vehicle')}`,
+    ]) {
       expect((await ctx.app.inject({ method: 'GET', url, headers })).statusCode, url).toBe(200);
     }
     for (const url of [
@@ -162,6 +169,13 @@ describe('problem details (RFC 9457)', () => {
       `/v1/changes?after=${Buffer.from('s1').toString('base64url')}.`,
       `/v1/audit?cursor=${Buffer.from('a1').toString('base64url')}%3D`,
       `/v1/compliance/credentials-expiring?cursor=${complianceCursor}~`,
+      // Keys and ids no check issues: not sent to the database (where they failed as 422), nor read as page one.
+      `/v1/compliance/credentials-expiring?cursor=${at('abc')}`,
+      `/v1/compliance/cases-overdue?cursor=${at('2026-13-45')}`,
+      `/v1/compliance/cases-understaffed?cursor=${at('', '-'.repeat(36))}`,
+      `/v1/compliance/cases-understaffed?cursor=${at('2026-01-01')}`,
+      `/v1/compliance/training-overdue?cursor=${at('abc')}`,
+      `/v1/compliance/equipment-below-quota?cursor=${at('vehicles')}`,
     ]) {
       const problem = expectProblem(await ctx.app.inject({ method: 'GET', url, headers }), 400, 'validation_failed');
       expect(problem.errors?.[0]?.in, url).toBe('query');

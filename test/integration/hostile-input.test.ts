@@ -125,6 +125,10 @@ describe('whole numbers in a query string', () => {
       expectRefused(res, path);
       expect(problemOf(res).errors!.find((e) => e.path === path)!.message, url).toMatch(/decimal digits/);
     }
+    // A number out of range is told its range.
+    const tooBig = await ctx.app.inject({ method: 'GET', url: '/v1/officers?limit=501', headers });
+    expectRefused(tooBig, '/limit');
+    expect(problemOf(tooBig).errors![0]!.message).toMatch(/500/);
     // The plain spelling still works, as do leading zeros and the defaults.
     for (const url of ['/v1/officers?limit=16', '/v1/officers?limit=016', '/v1/officers', '/v1/stats/quarterly?year=2026&quarter=1']) {
       const res = await ctx.app.inject({ method: 'GET', url, headers });
