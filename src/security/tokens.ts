@@ -79,6 +79,20 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
   const allowedTypes = new Set((options.allowedTypes ?? ['at+jwt']).map(normalizeType));
   const cacheSize = options.cacheSize ?? 10_000;
   const cache = new Map<string, Principal>();
+  /**
+   * Tokens refused as expired. Unlike any other refusal this one is for good — the signature was checked
+   * first, and a token's exp never moves — so a client that goes on sending its old token (a platform whose
+   * refresh broke, in a loop) is refused without verifying it again. A refusal comes before the rate limit
+   * can count the client, so each would otherwise cost a full verification. Bounded like the cache.
+   */
+  const expired = new Set<string>();
+  const rememberExpired = (token: string) => {
+    if (expired.size >= cacheSize) {
+      const oldest = expired.values().next();
+      if (!oldest.done) expired.delete(oldest.value);
+    }
+    expired.add(token);
+  };
 
   async function verifyUncached(token: string): Promise<Principal> {
     let payload: JWTPayload;
@@ -99,6 +113,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       }
     } catch (err) {
       if (err instanceof AppError) throw err;
+      if (err instanceof joseErrors.JWTExpired) rememberExpired(token);
       throw unauthorized(describeJoseError(err));
     }
     return principalFrom(payload);
@@ -109,6 +124,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
     if (hit === undefined) return undefined;
     if (hit.exp > Date.now() / 1000) return hit;
     cache.delete(token);
+    rememberExpired(token);
     return undefined;
   }
 
@@ -117,6 +133,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
     async verify(token) {
       const hit = cached(token);
       if (hit) return hit;
+      if (expired.has(token)) throw unauthorized(EXPIRED);
       const principal = await verifyUncached(token);
       if (cache.size >= cacheSize) {
         const oldest = cache.keys().next();
@@ -169,8 +186,10 @@ function principalFrom(payload: JWTPayload): Principal {
   };
 }
 
+const EXPIRED = 'The token has expired.';
+
 function describeJoseError(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (err instanceof joseErrors.JWTExpired) return EXPIRED;
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `The token's "${err.claim}" claim is not accepted.`;
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this service does not accept.';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';

@@ -166,7 +166,23 @@ describe('verified tokens are cached (DESIGN §5, §9)', () => {
     vi.setSystemTime(new Date('2025-06-01T00:02:00Z'));
     const error = await refusal(verifier, token);
     expect(error.detail).toBe('The token has expired.');
-    expect(verifications).toHaveBeenCalledTimes(2);
+    // Its exp is known from the cache: refused without verifying it again.
+    expect(verifications).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses an expired token for good: verified once, then refused from memory (bounded)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2025-06-01T00:00:00Z'));
+    const verifier = await createTokenVerifier({ keys: { kind: 'secret', secret: SECRET }, issuer: ISSUER, audience: AUDIENCE, cacheSize: 1 });
+    const [a, b] = await Promise.all(['a', 'b'].map((sub) => mint({ sub, ttlSeconds: 60 })));
+    vi.setSystemTime(new Date('2025-06-01T00:02:00Z'));
+    for (let i = 0; i < 3; i++) expect((await refusal(verifier, a!)).detail).toBe('The token has expired.');
+    expect(verifications).toHaveBeenCalledTimes(1);
+    // One remembered at a time here: b takes a's place, and a is verified again.
+    await refusal(verifier, b!);
+    await refusal(verifier, a!);
+    expect(verifications).toHaveBeenCalledTimes(3);
+    // A refusal for any other reason is not remembered (the existing test: a forged token is verified each time).
   });
 
   it('stays bounded: beyond cacheSize the oldest entry is verified again', async () => {
