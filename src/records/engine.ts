@@ -20,7 +20,7 @@ import {
 } from '../errors.js';
 import { cursorText, UUID_TEXT } from '../http/cursor.js';
 import type { PiiCipher } from '../security/pii.js';
-import { ENCRYPTED_PII_KINDS, type ApiRecord, type PiiKind, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
+import { ENCRYPTED_PII_KINDS, type ApiRecord, type Candidate, type CollectionDefinition, type RuleContext, type RunContext, type SourceParams, type StoredRow } from './definition.js';
 import { tooManyIdentityProbes } from './identity-throttle.js';
 import { entityTag, etagMatches } from './etag.js';
 import { checkTransitions } from './transitions.js';
@@ -30,10 +30,9 @@ import { coverageRange, coveredBy, regionFilter } from './region-scope.js';
 import {
   bodyFits,
   bodyFormat,
-  cipherKey,
+  fieldsOf,
   hashKey,
   maskedBody,
-  maskedKey,
   maskedValue,
   maskedView,
   referenceKeysOf,
@@ -195,24 +194,12 @@ export function createRecordEngine(deps: EngineDeps) {
     if (!covers(region, regionCode)) throw forbiddenRegion(regionCode, region);
   }
 
-  /** How a collection's fields become columns, worked out once per collection rather than per record. */
-  const columnPlans = new WeakMap<CollectionDefinition, { key: string; kind?: PiiKind; cipher: string; hash: string; masked: string }[]>();
-  function columnPlanOf(def: CollectionDefinition) {
-    let plan = columnPlans.get(def);
-    if (!plan) {
-      const kindOf = new Map((def.pii ?? []).filter((p) => ENCRYPTED_PII_KINDS.has(p.kind)).map((p) => [p.field, p.kind]));
-      plan = Object.keys(def.fields.shape).map((key) => ({ key, kind: kindOf.get(key), cipher: cipherKey(key), hash: hashKey(key), masked: maskedKey(key) }));
-      columnPlans.set(def, plan);
-    }
-    return plan;
-  }
-
   /** Column values for a candidate: business fields, personal fields encrypted with their blind index, reference ids. */
   function toColumns(def: CollectionDefinition, candidate: Candidate, blindIndex: (value: string) => string): Record<string, unknown> {
     const columns: Record<string, unknown> = { regionCode: candidate.regionCode, externalId: candidate.externalId };
-    for (const { key, kind, cipher: cipherColumn, hash, masked } of columnPlanOf(def)) {
+    for (const { key, kind, cipherKey: cipherColumn, hashKey: hash, maskedKey: masked } of fieldsOf(def)) {
       const value = candidate[key] ?? null;
-      if (kind) {
+      if (kind && ENCRYPTED_PII_KINDS.has(kind)) {
         const text = typeof value === 'string' ? value : undefined;
         columns[cipherColumn] = text === undefined ? null : cipher.encrypt(text);
         columns[hash] = text === undefined ? null : blindIndex(text);

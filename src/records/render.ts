@@ -113,7 +113,7 @@ function referenceKeys(ref: RefSpec, keys: unknown, regions: unknown, region: st
 }
 
 interface RenderPlan {
-  fields: { key: string; kind: PiiKind | undefined; cipherKey: string; maskedKey: string }[];
+  fields: { key: string; kind: PiiKind | undefined; cipherKey: string; hashKey: string; maskedKey: string }[];
   refs: { ref: RefSpec; regionKey: string }[];
   derived: string[];
 }
@@ -126,7 +126,7 @@ function planOf(def: CollectionDefinition): RenderPlan {
   if (!plan) {
     const kinds = new Map((def.pii ?? []).map((p) => [p.field, p.kind]));
     plan = {
-      fields: Object.keys(def.fields.shape).map((key) => ({ key, kind: kinds.get(key), cipherKey: cipherKey(key), maskedKey: maskedKey(key) })),
+      fields: Object.keys(def.fields.shape).map((key) => ({ key, kind: kinds.get(key), cipherKey: cipherKey(key), hashKey: hashKey(key), maskedKey: maskedKey(key) })),
       refs: (def.refs ?? []).map((ref) => ({ ref, regionKey: refRegionKey(ref) })),
       derived: Object.keys(def.derivedFields ?? {}),
     };
@@ -134,6 +134,9 @@ function planOf(def: CollectionDefinition): RenderPlan {
   }
   return plan;
 }
+
+/** A collection's fields in order, each with its kind of personal data (if any) and its column names. */
+export const fieldsOf = (def: CollectionDefinition): RenderPlan['fields'] => planOf(def).fields;
 
 /**
  * Names how `renderRecord` lays out a collection's records: its name and its fields, references and derived

@@ -313,7 +313,7 @@ export const changeRoutes: FastifyPluginAsyncZod<{ database: Database; engine: R
         await engine.auditPiiReads(database.db, request.call, collection, reads);
       }
       const lastSeq = Math.max(rows[rows.length - 1]?.seq ?? afterSeq, scannedTo ?? afterSeq);
-      // Always in the feed's own form, never the caller's string echoed (a cursor decodes leniently).
+      // Always in the feed's own form, made here rather than the caller's string given back.
       const nextCursor = encode(lastSeq);
       // Written entry by entry rather than by the route's compiled serializer (see `entryJson`), and sent as
       // bytes (json-bytes.ts).

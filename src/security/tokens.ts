@@ -86,11 +86,14 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
    * can count the client, so each would otherwise cost a full verification. Bounded like the cache.
    */
   const expired = new Set<string>();
+  /** Drops the oldest of `cacheSize` entries (of the cache or the expired set) to make room for one more. */
+  const makeRoom = (held: Map<string, unknown> | Set<string>) => {
+    if (held.size < cacheSize) return;
+    const oldest = held.keys().next();
+    if (!oldest.done) held.delete(oldest.value);
+  };
   const rememberExpired = (token: string) => {
-    if (expired.size >= cacheSize) {
-      const oldest = expired.values().next();
-      if (!oldest.done) expired.delete(oldest.value);
-    }
+    makeRoom(expired);
     expired.add(token);
   };
 
@@ -135,10 +138,7 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       if (hit) return hit;
       if (expired.has(token)) throw unauthorized(EXPIRED);
       const principal = await verifyUncached(token);
-      if (cache.size >= cacheSize) {
-        const oldest = cache.keys().next();
-        if (!oldest.done) cache.delete(oldest.value);
-      }
+      makeRoom(cache);
       cache.set(token, principal);
       return principal;
     },
