@@ -7,7 +7,7 @@ import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { noteEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
+import { closeAfterEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -108,10 +108,10 @@ export async function buildApp(options: BuildAppOptions) {
   app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', (request, _reply, _payload, done) => {
-    // Answered before its body arrived (a 401, 413, 503 …): should that body then time out, the request has had
-    // its answer and gets no second one (client-error.ts).
-    if (request.raw.complete === false) noteEarlyAnswer(request.raw);
+  app.addHook('onSend', (request, reply, _payload, done) => {
+    // Answered before its body arrived (a 401, 413, 503 …): the connection ends with this answer, and should that
+    // body time out meanwhile, the request has had its answer and gets no second one (client-error.ts).
+    if (request.raw.complete === false) closeAfterEarlyAnswer(request.raw, reply.raw);
     done();
   });
 

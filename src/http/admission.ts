@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { closeAfterEarlyAnswer } from './client-error.js';
 
 /**
  * Admission control: how much database work and rendering may be in flight at once (docs/decisions.md,
@@ -338,6 +339,8 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       'x-request-id': requestId,
+      // A write refused before its body arrived: the connection ends with the answer (`refuseEarlyOn`).
+      ...(req.complete ? {} : { connection: 'close' }),
     });
     res.end(body);
     return true;
@@ -355,6 +358,7 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
   server.removeListener('request', fastifyHandler);
   server.on('request', (req, res) => {
     if (!refuse(req, res)) fastifyHandler(req, res);
+    else if (!req.complete) closeAfterEarlyAnswer(req, res);
   });
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize, type IncomingMessage } from 'node:http';
+import { maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../plugins/problem.js';
@@ -49,8 +49,24 @@ interface PendingResponse {
 /** Requests answered before their body arrived, by connection (app.ts notes them as they are answered). */
 const answeredEarly = new WeakMap<Socket, IncomingMessage>();
 
-export function noteEarlyAnswer(request: IncomingMessage): void {
+function noteEarlyAnswer(request: IncomingMessage): void {
   if (request.socket) answeredEarly.set(request.socket, request);
+}
+
+/**
+ * A request answered before its body arrived (a 401, 413, 503 … while the body is still coming) ends its
+ * connection once the answer is out. Reading on for a body no one will use held the connection — one of
+ * HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a token, dripping bodies, could
+ * hold them all and /healthz's with them. The client is told (`Connection: close`), and what it still sends
+ * is read and dropped for LINGER_MS (`closeGently`).
+ */
+export function closeAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
+  noteEarlyAnswer(request);
+  if (!response.headersSent) response.setHeader('connection', 'close');
+  const socket = request.socket;
+  if (!socket) return;
+  if (response.writableFinished) closeGently(socket);
+  else response.once('finish', () => closeGently(socket));
 }
 
 /** Connections whose parser error is being answered: Node raises one for every later chunk of bytes. */

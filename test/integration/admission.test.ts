@@ -8,7 +8,7 @@
  * for the test to let it go. No timing is asserted.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
@@ -41,6 +41,11 @@ async function appWith(overrides: Partial<Config>): Promise<App> {
   const app = await buildApp({ config: { ...testConfig, ADMISSION_TARGET_MS: 0, ...overrides }, database });
   // `/v1/held` is gated like a collection list (class `list`, one unit without pii:read).
   app.get('/v1/held', { config: { scope: 'records:read' } }, async () => {
+    await hold.promise;
+    return { held: false };
+  });
+  // And a write (class `write`, one unit) that waits on it too.
+  app.post('/v1/held', { config: { scope: 'records:write' } }, async () => {
     await hold.promise;
     return { held: false };
   });
@@ -113,6 +118,31 @@ describe('admission control', () => {
     for (const res of await Promise.all([...running, queued])) expect(res.statusCode).toBe(200);
     expect(app.admission.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
     expect((await app.inject({ method: 'GET', url: list, headers })).statusCode).toBe(200);
+  });
+
+  it('refuses a write whose body has not arrived with 503 and lets its connection go with the answer', async () => {
+    const app = await appWith({ ADMISSION_CAPACITY: 1, ADMISSION_QUEUE_MAX: 0 });
+    const { authorization } = await bearer({ region: REGION, scope: 'records:write' });
+    hold = latch();
+    const running = app.inject({ method: 'POST', url: '/v1/held', headers: { authorization }, payload: {} });
+    await until(app, (s) => s.inFlight === 1);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    // Headers and the start of a body that does not come: refused before Fastify, ahead of the token check.
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setEncoding('utf8');
+    let received = '';
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', () => {});
+    const started = performance.now();
+    socket.write('POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    const closedIn = await new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - started)));
+    expect(received).toMatch(/^HTTP\/1\.1 503 /);
+    // Not held until the request time limit (30 s) for a body no one will read.
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
+    expect(closedIn).toBeLessThan(5_000);
+    hold.open();
+    expect((await running).statusCode).toBe(200);
   });
 
   it('gives the slot back when the work fails', async () => {
