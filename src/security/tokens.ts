@@ -98,6 +98,8 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
   };
 
   async function verifyUncached(token: string): Promise<Principal> {
+    // Before the caches can hold it: one token, one spelling (see `canonical`).
+    if (!canonical(token)) throw unauthorized(MALFORMED);
     let payload: JWTPayload;
     try {
       // A function key and a static key take different overloads; both pin the algorithm list.
@@ -187,6 +189,14 @@ function principalFrom(payload: JWTPayload): Principal {
 }
 
 const EXPIRED = 'The token has expired.';
+const MALFORMED = 'The token is malformed or cannot be verified.';
+
+/**
+ * Whether each part of a compact token is base64url as it is written. jose reads the parts leniently (`atob`
+ * ignores the spare bits of a part's last character and takes `=` padding), so one token had eight accepted
+ * spellings, each verified and kept apart by the caches, which key on the string.
+ */
+const canonical = (token: string) => token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part);
 
 function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return EXPIRED;
@@ -194,7 +204,7 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this service does not accept.';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'No key matches the token.';
-  return 'The token is malformed or cannot be verified.';
+  return MALFORMED;
 }
 
 export interface MintOptions {

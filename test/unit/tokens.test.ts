@@ -149,6 +149,19 @@ describe('verified tokens are cached (DESIGN §5, §9)', () => {
     expect(verifications).toHaveBeenCalledTimes(2);
   });
 
+  it('accepts a token only as it was signed: another spelling of the same bytes is refused, and not cached', async () => {
+    const verifier = await hsVerifier();
+    const token = await mint();
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The signature's last character carries 2 spare bits: flipping one spells the same 32 bytes otherwise.
+    const last = alphabet.indexOf(token.at(-1)!);
+    const respelled = [`${token.slice(0, -1)}${alphabet[last ^ 1]}`, `${token}=`];
+    for (const variant of respelled) expect(Buffer.from(variant.split('.')[2]!, 'base64url')).toEqual(Buffer.from(token.split('.')[2]!, 'base64url'));
+    await verifier.verify(token);
+    for (const variant of respelled) expect((await refusal(verifier, variant)).detail).toBe('The token is malformed or cannot be verified.');
+    expect(verifier.cached!(respelled[0]!)).toBeUndefined();
+  });
+
   it('never caches a refused token', async () => {
     const verifier = await hsVerifier();
     const forged = await mint({ secret: 'another-secret-that-is-also-long-enough' });
