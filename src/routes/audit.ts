@@ -64,7 +64,7 @@ export const auditRoutes: FastifyPluginAsyncZod<{ database: Database }> = async 
       const q = request.query;
       let before: number | undefined;
       if (q.cursor) {
-        const match = /^a(\d{1,15})$/.exec(cursorText(q.cursor) ?? '');
+        const match = /^a(0|[1-9]\d{0,14})$/.exec(cursorText(q.cursor) ?? '');
         if (!match) throw validationFailed([{ path: '/cursor', message: 'is not a cursor this service issued', in: 'query' }]);
         before = Number(match[1]);
       }

@@ -50,7 +50,8 @@ function encode(seq: number): string {
 }
 
 function decode(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(cursorText(cursor) ?? '');
+  // As issued: no leading zeros (`s007` would read as entry 7).
+  const match = /^s(0|[1-9]\d{0,14})$/.exec(cursorText(cursor) ?? '');
   if (!match) throw validationFailed([{ path: '/after', message: 'is not a cursor this feed issued', in: 'query' }]);
   return Number(match[1]);
 }

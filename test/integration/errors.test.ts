@@ -167,6 +167,8 @@ describe('problem details (RFC 9457)', () => {
       `/v1/org-units?cursor=${listCursor}%3D%3D`,
       `/v1/org-units?cursor=${listCursor.slice(0, 8)}%20${listCursor.slice(8)}`,
       `/v1/changes?after=${Buffer.from('s1').toString('base64url')}.`,
+      `/v1/changes?after=${Buffer.from('s01').toString('base64url')}`,
+      `/v1/audit?cursor=${Buffer.from('a007').toString('base64url')}`,
       `/v1/audit?cursor=${Buffer.from('a1').toString('base64url')}%3D`,
       `/v1/compliance/credentials-expiring?cursor=${complianceCursor}~`,
       // Keys and ids no check issues: not sent to the database (where they failed as 422), nor read as page one.
