@@ -111,7 +111,7 @@ export async function buildApp(options: BuildAppOptions) {
   app.addHook('onSend', (request, reply, _payload, done) => {
     // Answered before its body arrived (a 401, 413, 503 …): the connection ends with this answer, and should that
     // body time out meanwhile, the request has had its answer and gets no second one (client-error.ts).
-    if (request.raw.complete === false) closeAfterEarlyAnswer(request.raw, reply.raw);
+    closeAfterEarlyAnswer(request.raw, reply.raw);
     done();
   });
 

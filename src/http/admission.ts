@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { closeAfterEarlyAnswer } from './client-error.js';
+import { bodyStillComing, closeAfterEarlyAnswer } from './client-error.js';
 
 /**
  * Admission control: how much database work and rendering may be in flight at once (docs/decisions.md,
@@ -340,7 +340,7 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
       'x-content-type-options': 'nosniff',
       'x-request-id': requestId,
       // A write refused before its body arrived: the connection ends with the answer (`refuseEarlyOn`).
-      ...(req.complete ? {} : { connection: 'close' }),
+      ...(bodyStillComing(req) ? { connection: 'close' } : {}),
     });
     res.end(body);
     return true;
@@ -358,7 +358,7 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
   server.removeListener('request', fastifyHandler);
   server.on('request', (req, res) => {
     if (!refuse(req, res)) fastifyHandler(req, res);
-    else if (!req.complete) closeAfterEarlyAnswer(req, res);
+    else closeAfterEarlyAnswer(req, res);
   });
 }
 

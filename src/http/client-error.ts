@@ -54,6 +54,18 @@ function noteEarlyAnswer(request: IncomingMessage): void {
 }
 
 /**
+ * Whether the request announced a body that has not all been read yet. A request without one (a GET) is not
+ * `complete` either while its 'request' event runs — Node marks it so right after — so `complete` alone
+ * would take every answer given synchronously, such as the early 503 of a saturated list, for one that came
+ * too soon, and close a connection a client means to reuse.
+ */
+export function bodyStillComing(request: IncomingMessage): boolean {
+  if (request.complete) return false;
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
  * A request answered before its body arrived (a 401, 413, 503 … while the body is still coming) ends its
  * connection once the answer is out. Reading on for a body no one will use held the connection — one of
  * HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a token, dripping bodies, could
@@ -61,6 +73,7 @@ function noteEarlyAnswer(request: IncomingMessage): void {
  * is read and dropped for LINGER_MS (`closeGently`).
  */
 export function closeAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
+  if (!bodyStillComing(request)) return;
   noteEarlyAnswer(request);
   if (!response.headersSent) response.setHeader('connection', 'close');
   const socket = request.socket;

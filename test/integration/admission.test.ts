@@ -145,6 +145,39 @@ describe('admission control', () => {
     expect((await running).statusCode).toBe(200);
   });
 
+  it('keeps the connection of a refused request without a body: a client may send its next request on it', async () => {
+    const app = await appWith({ ADMISSION_CAPACITY: 1, ADMISSION_QUEUE_MAX: 0 });
+    const { authorization } = await reader();
+    hold = latch();
+    const running = app.inject({ method: 'GET', url: '/v1/held', headers: { authorization } });
+    await until(app, (s) => s.inFlight === 1);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    /** Sends `requests` pipelined on one connection, the last asking the server to close it; all it received. */
+    const exchange = (requests: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port });
+        socket.setEncoding('utf8');
+        let received = '';
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(received));
+        const last = requests.length - 1;
+        socket.write(requests.map((r, i) => `${r}\r\nHost: 127.0.0.1${i === last ? '\r\nConnection: close' : ''}\r\n\r\n`).join(''));
+      });
+    const statuses = (received: string) => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    // The early 503 of a saturated class, ahead of Fastify, then a request on the same connection.
+    const refused = await exchange([`GET ${list} HTTP/1.1\r\nAuthorization: ${authorization}`, 'GET /healthz HTTP/1.1']);
+    expect(statuses(refused)).toEqual(['503', '200']);
+    expect(refused.slice(0, refused.indexOf('HTTP/1.1 200'))).not.toMatch(/\r\nconnection: close\r\n/i);
+    hold.open();
+    expect((await running).statusCode).toBe(200);
+    // A 401 from the token check, answered as synchronously.
+    const unauthorized = await exchange([`GET ${list} HTTP/1.1`, 'GET /healthz HTTP/1.1']);
+    expect(statuses(unauthorized)).toEqual(['401', '200']);
+    expect(unauthorized.slice(0, unauthorized.indexOf('HTTP/1.1 200'))).not.toMatch(/\r\nconnection: close\r\n/i);
+  });
+
   it('gives the slot back when the work fails', async () => {
     const headers = await reader();
     hold = latch();
