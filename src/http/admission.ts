@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
@@ -312,11 +313,25 @@ export function admissionCost(klass: AdmissionClass, request: FastifyRequest): n
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
+ * How soon a connection refused once may have its next refusal: one asked again sooner waits out the rest
+ * before its answer. A client that retries the moment it is refused, ignoring Retry-After (load generators,
+ * naive retry loops), otherwise makes thousands of refusals a second, and under that storm the process
+ * accepts new connections slowly (libuv takes one per event-loop turn), so clients not yet accepted wait for
+ * seconds. Paced, the storm is at most one refusal per connection per REFUSAL_PACE_MS; a first refusal is
+ * answered at once.
+ */
+export const REFUSAL_PACE_MS = 100;
+
+/** When each connection's last early refusal was (or is due to be) sent, by performance.now(). */
+const refusedAt = new WeakMap<Socket, number>();
+
+/**
  * The cheapest refusal there is, for the HTTP server's request listener ahead of Fastify: when the class of
- * a gated path (any under `/v1/`) has its queue full, a prepared 503 `overloaded` problem is written at once —
- * no routing, hooks, token check or serializer. Under a flood of clients that retry at once, refusals are
- * most of the work; the cheaper each one, the more of the process is left for the requests admitted.
- * Returns true when it answered. (Injected requests skip it; the onRequest check below refuses them.)
+ * a gated path (any under `/v1/`) has its queue full, a prepared 503 `overloaded` problem is written —
+ * no routing, hooks, token check or serializer; at once, unless the connection was refused less than
+ * REFUSAL_PACE_MS ago. Under a flood of clients that retry at once, refusals are most of the work; the
+ * cheaper and the fewer, the more of the process is left for the requests admitted. Returns true when it
+ * took the request. (Injected requests skip it; the onRequest check below refuses them.)
  */
 export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: ServerResponse) => boolean {
   const retryAfter = String(gate.limits.retryAfterSeconds);
@@ -332,17 +347,25 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const body = `${head},"requestId":${JSON.stringify(requestId)}}`;
-    res.writeHead(503, {
-      'content-type': 'application/problem+json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'retry-after': retryAfter,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'x-request-id': requestId,
-      // A write refused before its body arrived: the connection ends with the answer (`refuseEarlyOn`).
-      ...(bodyStillComing(req) ? { connection: 'close' } : {}),
-    });
-    res.end(body);
+    const answer = () => {
+      if (res.destroyed) return;
+      res.writeHead(503, {
+        'content-type': 'application/problem+json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'retry-after': retryAfter,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-request-id': requestId,
+        // A write refused before its body arrived: the connection ends with the answer (`refuseEarlyOn`).
+        ...(bodyStillComing(req) ? { connection: 'close' } : {}),
+      });
+      res.end(body);
+    };
+    const now = performance.now();
+    const due = Math.max(now, (refusedAt.get(req.socket) ?? -Infinity) + REFUSAL_PACE_MS);
+    refusedAt.set(req.socket, due);
+    if (due > now) setTimeout(answer, due - now);
+    else answer();
     return true;
   };
 }

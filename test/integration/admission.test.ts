@@ -12,6 +12,7 @@ import { connect, type AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
+import { REFUSAL_PACE_MS } from '../../src/http/admission.js';
 import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import { bearer, openTestDatabase, testConfig } from '../support/context.js';
@@ -176,6 +177,32 @@ describe('admission control', () => {
     const unauthorized = await exchange([`GET ${list} HTTP/1.1`, 'GET /healthz HTTP/1.1']);
     expect(statuses(unauthorized)).toEqual(['401', '200']);
     expect(unauthorized.slice(0, unauthorized.indexOf('HTTP/1.1 200'))).not.toMatch(/\r\nconnection: close\r\n/i);
+  });
+
+  it('answers a connection that asks again at once no sooner than the refusal pace, so clients ignoring Retry-After cannot storm', async () => {
+    const app = await appWith({ ADMISSION_CAPACITY: 1, ADMISSION_QUEUE_MAX: 0 });
+    const { authorization } = await reader();
+    hold = latch();
+    const running = app.inject({ method: 'GET', url: '/v1/held', headers: { authorization } });
+    await until(app, (s) => s.inFlight === 1);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setEncoding('utf8');
+    const arrivals: { at: number; text: string }[] = [];
+    socket.on('data', (text: string) => arrivals.push({ at: performance.now(), text }));
+    socket.on('error', () => {});
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    const refused = `GET ${list} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n`;
+    socket.write(`${refused}\r\n${refused}\r\n${refused}Connection: close\r\n\r\n`);
+    await closed;
+    hold.open();
+    expect((await running).statusCode).toBe(200);
+    // Each answer is a 503 with its Retry-After, the later ones each a pace after the one before.
+    const answers = arrivals.flatMap(({ at, text }) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => ({ at, status: m[1] })));
+    expect(answers.map((a) => a.status)).toEqual(['503', '503', '503']);
+    expect(answers[1]!.at - answers[0]!.at).toBeGreaterThanOrEqual(REFUSAL_PACE_MS - 2);
+    expect(answers[2]!.at - answers[1]!.at).toBeGreaterThanOrEqual(REFUSAL_PACE_MS - 2);
   });
 
   it('gives the slot back when the work fails', async () => {
