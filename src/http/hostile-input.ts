@@ -54,18 +54,24 @@ function pointerOf(visit: Visit): string {
   return parts.length === 0 ? '/' : `/${parts.reverse().join('/')}`;
 }
 
+/** What `findInJson` asks of each string value and each member (name and value); a reason is a finding. */
+interface JsonCheck {
+  value?(text: string): string | undefined;
+  member?(name: string, value: unknown): string | undefined;
+}
+
 /**
- * Every string (values and member names) in a parsed JSON value that PostgreSQL text cannot hold, with its
- * JSON Pointer. Iterative, so it does not depend on the nesting depth; stops after `limit` findings.
+ * The findings of `check` in a parsed JSON value, each with its JSON Pointer, in document order. Iterative,
+ * so it does not depend on the nesting depth; stops after `limit` findings.
  */
-export function findBadText(root: unknown, limit = MAX_REPORTED): FieldError[] {
+function findInJson(root: unknown, check: JsonCheck, limit = MAX_REPORTED): FieldError[] {
   const found: FieldError[] = [];
   const stack: Visit[] = [{ value: root, parent: undefined, key: '' }];
   while (stack.length > 0 && found.length < limit) {
     const visit = stack.pop()!;
     const { value } = visit;
     if (typeof value === 'string') {
-      const reason = badTextReason(value);
+      const reason = check.value?.(value);
       if (reason) found.push({ path: pointerOf(visit), message: reason, in: 'body' });
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], parent: visit, key: String(i) });
@@ -74,14 +80,51 @@ export function findBadText(root: unknown, limit = MAX_REPORTED): FieldError[] {
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         const child: Visit = { value: (value as Record<string, unknown>)[key], parent: visit, key };
-        const reason = badTextReason(key);
-        if (reason && found.length < limit) found.push({ path: pointerOf(child), message: `member name ${reason}`, in: 'body' });
+        const reason = check.member?.(key, child.value);
+        if (reason && found.length < limit) found.push({ path: pointerOf(child), message: reason, in: 'body' });
         stack.push(child);
       }
     }
   }
   // Document order reads better than stack order.
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Every string (values and member names) in a parsed JSON value that PostgreSQL text cannot hold, with its JSON Pointer. */
+export function findBadText(root: unknown, limit = MAX_REPORTED): FieldError[] {
+  return findInJson(
+    root,
+    {
+      value: badTextReason,
+      member: (name) => {
+        const reason = badTextReason(name);
+        return reason && `member name ${reason}`;
+      },
+    },
+    limit,
+  );
+}
+
+/**
+ * The members the JSON parser refuses so that no body can reach an object's prototype: `__proto__`, and
+ * `constructor` holding `prototype`. The text is valid JSON, so the client is told which member, not
+ * "malformed JSON". Undefined when the text does not parse at all.
+ */
+function forbiddenMembers(text: string): AppError | undefined {
+  let parsed: unknown;
+  try {
+    // Plain JSON.parse keeps `__proto__` as an own member: nothing is polluted, and the walk can find it.
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const errors = findInJson(parsed, {
+    member: (name, value) =>
+      name === '__proto__' || (name === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype'))
+        ? `member name "${name}" is not accepted in a JSON body (it could reach an object's prototype)`
+        : undefined,
+  });
+  return errors.length > 0 ? validationFailed(errors, 'The JSON body has a member that is not accepted: __proto__, or constructor holding prototype.') : undefined;
 }
 
 const tooDeep = () =>
@@ -151,7 +194,7 @@ export const hostileInputPlugin = fp(
       const text = body.toString('utf8');
       if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
       parseJson(request, text, (err, parsed) => {
-        if (err) return done(err);
+        if (err) return done(forbiddenMembers(text) ?? err);
         // Text that is UTF-8 holds no lone surrogate, and JSON allows no raw control character in a string:
         // a NUL or a lone surrogate can only be spelled as a `\u` escape. Without one, nothing is walked.
         const bad = text.includes('\\u') ? findBadText(parsed) : [];

@@ -245,6 +245,34 @@ describe('deep JSON', () => {
   });
 });
 
+describe('members that could reach a prototype', () => {
+  it('__proto__ and constructor.prototype are 400 at their path, not "malformed JSON", and nothing is written', async () => {
+    const region = '410202';
+    const url = `/v1/org-units/external/${region}/PROTO-OU`;
+    const unit = JSON.stringify(anOrgUnit());
+    const proto = await putRaw(url, region, `{"__proto__":{"isAdmin":true},${unit.slice(1)}`);
+    expectRefused(proto, '/__proto__');
+    expect(problemOf(proto).errors?.[0]?.message).toMatch(/__proto__/);
+    const batch = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { ...(await bearer({ region })), 'content-type': 'application/json' },
+      payload: `{"operations":[{"op":"upsert","collection":"org-units","regionCode":"${region}","externalId":"PROTO-OU","data":{"constructor":{"prototype":{"x":1}},${unit.slice(1)}}]}`,
+    });
+    expectRefused(batch, '/operations/0/data/constructor');
+    expect((await ctx.app.inject({ method: 'GET', url, headers: await bearer({ region }) })).statusCode).toBe(404);
+    // A member merely named constructor is data like any other: the record schema decides.
+    const named = await putRaw(url, region, `{"constructor":"x",${unit.slice(1)}`);
+    expect(named.statusCode, named.body).toBe(201);
+  });
+
+  it('a body that is not JSON at all is still 400 malformed_json', async () => {
+    const res = await putRaw('/v1/org-units/external/410202/PROTO-2', '410202', '{"__proto__":');
+    expect(res.statusCode).toBe(400);
+    expect(problemOf(res).code).toBe('malformed_json');
+  });
+});
+
 describe('tokens with claims of the wrong type', () => {
   const secret = new TextEncoder().encode(TEST_JWT_SECRET);
   const sign = (claims: Record<string, unknown>, sub: unknown = 'attacker') =>
