@@ -362,7 +362,15 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
       res.end(body);
     };
     const now = performance.now();
-    const due = Math.max(now, (refusedAt.get(req.socket) ?? -Infinity) + REFUSAL_PACE_MS);
+    const last = refusedAt.get(req.socket);
+    // A refusal of this connection is still waiting for its time: this request was pipelined behind it, and its
+    // answer is queued right after that one, not timed apart. One waiting answer per connection at most, so
+    // requests pipelined by the thousand neither hold a timer each nor escape the backpressure of queued answers.
+    if (last !== undefined && last > now) {
+      answer();
+      return true;
+    }
+    const due = last === undefined ? now : Math.max(now, last + REFUSAL_PACE_MS);
     refusedAt.set(req.socket, due);
     if (due > now) setTimeout(answer, due - now);
     else answer();

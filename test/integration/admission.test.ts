@@ -189,20 +189,38 @@ describe('admission control', () => {
     const { port } = app.server.address() as AddressInfo;
     const socket = connect({ host: '127.0.0.1', port });
     socket.setEncoding('utf8');
-    const arrivals: { at: number; text: string }[] = [];
-    socket.on('data', (text: string) => arrivals.push({ at: performance.now(), text }));
+    const answers: { at: number; status: string }[] = [];
+    let answered = () => {};
+    socket.on('data', (text: string) => {
+      const at = performance.now();
+      for (const m of text.matchAll(/HTTP\/1\.1 (\d{3}) /g)) answers.push({ at, status: m[1]! });
+      answered();
+    });
     socket.on('error', () => {});
     const closed = new Promise((resolve) => socket.on('close', resolve));
     const refused = `GET ${list} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n`;
-    socket.write(`${refused}\r\n${refused}\r\n${refused}Connection: close\r\n\r\n`);
+    /** Sends `count` requests at once and waits until every answer so far has come. */
+    const ask = async (count: number, last = false) => {
+      const expected = answers.length + count;
+      const all = new Promise<void>((resolve) => (answered = () => answers.length >= expected && resolve()));
+      socket.write(Array.from({ length: count }, (_, i) => `${refused}${last && i === count - 1 ? 'Connection: close\r\n' : ''}\r\n`).join(''));
+      await all;
+    };
+    // One at a time, each sent the moment the answer before it came: each a pace after the one before.
+    await ask(1);
+    await ask(1);
+    await ask(1);
+    // Pipelined by the hundred behind a refusal that waits: answered right behind it, not a pace apart each.
+    await ask(200, true);
     await closed;
     hold.open();
     expect((await running).statusCode).toBe(200);
-    // Each answer is a 503 with its Retry-After, the later ones each a pace after the one before.
-    const answers = arrivals.flatMap(({ at, text }) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => ({ at, status: m[1] })));
-    expect(answers.map((a) => a.status)).toEqual(['503', '503', '503']);
+    expect(answers.map((a) => a.status)).toEqual(Array(203).fill('503'));
     expect(answers[1]!.at - answers[0]!.at).toBeGreaterThanOrEqual(REFUSAL_PACE_MS - 2);
     expect(answers[2]!.at - answers[1]!.at).toBeGreaterThanOrEqual(REFUSAL_PACE_MS - 2);
+    expect(answers[3]!.at - answers[2]!.at).toBeGreaterThanOrEqual(REFUSAL_PACE_MS - 2);
+    // Paced one by one, the last of the 200 would come 20 s after the first.
+    expect(answers[202]!.at - answers[3]!.at).toBeLessThan(40 * REFUSAL_PACE_MS);
   });
 
   it('gives the slot back when the work fails', async () => {
