@@ -109,8 +109,9 @@ export async function buildApp(options: BuildAppOptions) {
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', (request, reply, _payload, done) => {
-    // Answered before its body arrived (a 401, 413, 503 …): the connection ends with this answer, and should that
-    // body time out meanwhile, the request has had its answer and gets no second one (client-error.ts).
+    // Answered before its body arrived (a 401, 413, 503 …): the connection ends after this answer unless the body
+    // comes meanwhile, and should that body time out, the request has had its answer and gets no second one
+    // (client-error.ts).
     closeAfterEarlyAnswer(request.raw, reply.raw);
     done();
   });

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { bodyStillComing, closeAfterEarlyAnswer } from './client-error.js';
+import { closeAfterEarlyAnswer, isEnding } from './client-error.js';
 
 /**
  * Admission control: how much database work and rendering may be in flight at once (docs/decisions.md,
@@ -356,8 +356,6 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
         'x-request-id': requestId,
-        // A write refused before its body arrived: the connection ends with the answer (`refuseEarlyOn`).
-        ...(bodyStillComing(req) ? { connection: 'close' } : {}),
       });
       res.end(body);
     };
@@ -388,7 +386,13 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
   const fastifyHandler = listeners[0]!;
   server.removeListener('request', fastifyHandler);
   server.on('request', (req, res) => {
+    // Read behind an early answer that ends the connection (client-error.ts): its answer could not be sent.
+    if (isEnding(req.socket)) {
+      req.resume();
+      return;
+    }
     if (!refuse(req, res)) fastifyHandler(req, res);
+    // A write refused before its body arrived: the connection ends with the answer.
     else closeAfterEarlyAnswer(req, res);
   });
 }

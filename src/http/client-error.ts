@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../plugins/problem.js';
 
@@ -65,21 +65,39 @@ export function bodyStillComing(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** Connections ending after an early answer: requests parsed on them afterwards are not served (`refuseEarlyOn`). */
+const ending = new WeakSet<Socket>();
+
+/** Whether the connection is ending after an early answer; a request read on it now would never be answered. */
+export const isEnding = (socket: Socket | null): boolean => socket !== null && ending.has(socket);
+
 /**
  * A request answered before its body arrived (a 401, 413, 503 … while the body is still coming) ends its
- * connection once the answer is out. Reading on for a body no one will use held the connection — one of
- * HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a token, dripping bodies, could
- * hold them all and /healthz's with them. The client is told (`Connection: close`), and what it still sends
- * is read and dropped for LINGER_MS (`closeGently`).
+ * connection once the answer is out, unless the body has come meanwhile. Reading on for a body no one will use
+ * held the connection — one of HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a
+ * token, dripping bodies, could hold them all and /healthz's with them. What the client still sends is read
+ * and dropped for LINGER_MS (`closeGently`), and a request read from it is not served: its answer could not
+ * be sent, and a write that commits unanswered is a write its client cannot know of.
+ *
+ * Decided when the answer is out, not when it is given, and no `Connection: close` is announced: an answer is
+ * often given while Node's request event runs, before the rest of the packet is read, so a body sent with its
+ * headers (and the requests pipelined behind it) would be taken for one still to come.
  */
 export function closeAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
-  if (!bodyStillComing(request)) return;
-  noteEarlyAnswer(request);
-  if (!response.headersSent) response.setHeader('connection', 'close');
+  // An injected request (light-my-request) has no connection to end.
   const socket = request.socket;
-  if (!socket) return;
-  if (response.writableFinished) closeGently(socket);
-  else response.once('finish', () => closeGently(socket));
+  if (!(socket instanceof Socket) || !bodyStillComing(request)) return;
+  noteEarlyAnswer(request);
+  // Once the packet the answer was given in has been read: a pipelined answer can be out (`finish`) before
+  // the body that came with its headers has been parsed.
+  const close = () =>
+    setImmediate(() => {
+      if (request.complete) return;
+      ending.add(socket);
+      closeGently(socket);
+    });
+  if (response.writableFinished) close();
+  else response.once('finish', close);
 }
 
 /** Connections whose parser error is being answered: Node raises one for every later chunk of bytes. */

@@ -129,7 +129,6 @@ describe('a client without a token that drips its body', () => {
     expect([...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1])).toEqual(['401']);
     // The connection ends with the answer rather than holding one of the server's connections until the
     // request time limit (2 s here, 30 s by default) for a body no one will read.
-    expect(received).toMatch(/\r\nconnection: close\r\n/i);
     expect(closedIn).toBeLessThan(1_500);
   });
 });
