@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { closeAfterEarlyAnswer, isEnding } from './client-error.js';
+import { withinPipelineLimit } from './limits.js';
 
 /**
  * Admission control: how much database work and rendering may be in flight at once (docs/decisions.md,
@@ -378,7 +379,9 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
 
 /**
  * Puts `refuse` in front of Fastify on the server's request listener, keeping the server Fastify made (its
- * timeouts and connection limits). Called once, right after the app is constructed.
+ * timeouts and connection limits), behind the per-connection limits that need to see every request: none
+ * served on a connection that is ending, at most MAX_PIPELINED_REQUESTS unanswered. Called once, right after
+ * the app is constructed.
  */
 export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRefusal>): void {
   const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -391,6 +394,7 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
       req.resume();
       return;
     }
+    if (!withinPipelineLimit(req, res)) return;
     if (!refuse(req, res)) fastifyHandler(req, res);
     // A write refused before its body arrived: the connection ends with the answer.
     else closeAfterEarlyAnswer(req, res);

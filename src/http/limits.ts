@@ -1,4 +1,5 @@
-import type { ServerOptions } from 'node:http';
+import type { IncomingMessage, ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 
 /** The Fastify constructor options that bound how long and how many clients may hold the server. */
@@ -48,4 +49,29 @@ export function httpServerOptions(config: LimitsConfig): HttpServerOptions {
 /** Connections beyond the cap are closed as they arrive, so a flood cannot use up the process's file descriptors. */
 export function capConnections(server: { maxConnections: number }, config: LimitsConfig): void {
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+}
+
+/**
+ * Requests one connection may have read and not yet answered. A client may pipeline, but one that sends
+ * thousands without reading an answer had them all parsed and worked through — Node stops reading a
+ * connection only once answers pile up unsent, and one packet holds some two thousand small requests — so
+ * 100 such connections without a token kept the process busy for a quarter of a minute and /healthz with it.
+ * A connection past the limit is cut off; no client that waits for its answers comes near it.
+ */
+export const MAX_PIPELINED_REQUESTS = 32;
+
+const unanswered = new WeakMap<Socket, number>();
+
+/** Counts `request` on its connection until it is answered; false (and the connection cut off) past the limit. */
+export function withinPipelineLimit(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }): boolean {
+  const socket = request.socket;
+  if (socket.destroyed) return false;
+  const count = (unanswered.get(socket) ?? 0) + 1;
+  if (count > MAX_PIPELINED_REQUESTS) {
+    socket.destroy();
+    return false;
+  }
+  unanswered.set(socket, count);
+  response.once('close', () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
+  return true;
 }

@@ -13,6 +13,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { REFUSAL_PACE_MS } from '../../src/http/admission.js';
+import { MAX_PIPELINED_REQUESTS } from '../../src/http/limits.js';
 import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/client.js';
 import { bearer, openTestDatabase, testConfig } from '../support/context.js';
@@ -246,17 +247,45 @@ describe('admission control', () => {
     await ask(1);
     await ask(1);
     await ask(1);
-    // Pipelined by the hundred behind a refusal that waits: answered right behind it, not a pace apart each.
-    await ask(200, true);
+    // Pipelined behind a refusal that waits: answered right behind it, not a pace apart each.
+    await ask(30, true);
     await closed;
     hold.open();
     expect((await running).statusCode).toBe(200);
-    expect(answers.map((a) => a.status)).toEqual(Array(203).fill('503'));
+    expect(answers.map((a) => a.status)).toEqual(Array(33).fill('503'));
     // Three paces from the first to the fourth, less what the client's own delays take off: arrivals are timed
     // at the client, and an answer it reads late is a later request, paced from the answer before it.
     expect(answers[3]!.at - answers[0]!.at).toBeGreaterThanOrEqual(1.5 * REFUSAL_PACE_MS);
-    // Paced one by one, the last of the 200 would come 20 s after the first.
-    expect(answers[202]!.at - answers[3]!.at).toBeLessThan(40 * REFUSAL_PACE_MS);
+    // Paced one by one, the last of the 30 would come 3 s after the first.
+    expect(answers[32]!.at - answers[3]!.at).toBeLessThan(10 * REFUSAL_PACE_MS);
+  });
+
+  it(`cuts off a connection with more than ${MAX_PIPELINED_REQUESTS} requests unanswered, and answers one within the limit`, async () => {
+    const app = await appWith({});
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    /** Pipelines `count` requests without a token on one connection, reading nothing until all are sent. */
+    const pipeline = (count: number) =>
+      new Promise<{ answers: number; closed: boolean }>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port });
+        socket.setEncoding('utf8');
+        let received = '';
+        socket.on('data', (chunk: string) => (received += chunk));
+        socket.on('error', () => {});
+        let closed = false;
+        socket.on('close', () => {
+          closed = true;
+          resolve({ answers: (received.match(/HTTP\/1\.1 401 /g) ?? []).length, closed });
+        });
+        const request = `GET ${list} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
+        socket.write(`${request}\r\n`.repeat(count - 1) + `${request}Connection: close\r\n\r\n`);
+      });
+    // Within the limit every request is answered, in one packet as it was sent.
+    expect(await pipeline(MAX_PIPELINED_REQUESTS)).toEqual({ answers: MAX_PIPELINED_REQUESTS, closed: true });
+    // Thousands: the connection is cut off before most of them are worked through.
+    const flood = await pipeline(5000);
+    expect(flood.answers).toBeLessThan(5000);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
 
   it('gives the slot back when the work fails', async () => {
