@@ -318,8 +318,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * before its answer. A client that retries the moment it is refused, ignoring Retry-After (load generators,
  * naive retry loops), otherwise makes thousands of refusals a second, and under that storm the process
  * accepts new connections slowly (libuv takes one per event-loop turn), so clients not yet accepted wait for
- * seconds. Paced, the storm is at most one refusal per connection per REFUSAL_PACE_MS; a first refusal is
- * answered at once.
+ * seconds. Paced, a client that waits for each answer is refused at most once per REFUSAL_PACE_MS per
+ * connection; a first refusal is answered at once.
  */
 export const REFUSAL_PACE_MS = 100;
 
@@ -396,7 +396,7 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
     }
     if (!withinPipelineLimit(req, res)) return;
     if (!refuse(req, res)) fastifyHandler(req, res);
-    // A write refused before its body arrived: the connection ends with the answer.
+    // A write refused before its body arrived: the connection ends after the answer if the body is still missing.
     else closeAfterEarlyAnswer(req, res);
   });
 }
