@@ -7,7 +7,7 @@ import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { closeAfterEarlyAnswer, problemClientErrorHandler } from './http/client-error.js';
+import { closeAfterEarlyAnswer, isEnding, problemClientErrorHandler } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -108,6 +108,12 @@ export async function buildApp(options: BuildAppOptions) {
   app.setSerializerCompiler(responseSerializerCompiler);
   // Bodies are JSON only: anything else answers 415 rather than a confusing validation error.
   app.removeContentTypeParser('text/plain');
+  // A request whose connection began to close while its body was coming (a 408 sent, an early answer) has no
+  // one to answer: it is not carried out — a write would commit unanswered.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (isEnding(request.raw.socket)) reply.hijack();
+    done();
+  });
   app.addHook('onSend', (request, reply, _payload, done) => {
     // Answered before its body arrived (a 401, 413, 503 …): the connection ends after this answer unless the body
     // comes meanwhile, and should that body time out, the request has had its answer and gets no second one

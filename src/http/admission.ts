@@ -394,7 +394,10 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
       req.resume();
       return;
     }
-    if (!withinPipelineLimit(req, res)) return;
+    if (!withinPipelineLimit(req, res)) {
+      req.resume();
+      return;
+    }
     if (!refuse(req, res)) fastifyHandler(req, res);
     // A write refused before its body arrived: the connection ends after the answer if the body is still missing.
     else closeAfterEarlyAnswer(req, res);

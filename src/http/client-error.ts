@@ -65,10 +65,13 @@ export function bodyStillComing(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Connections ending after an early answer: requests parsed on them afterwards are not served (`refuseEarlyOn`). */
+/** Connections being closed (`closeGently`): requests read on them from now on are not served. */
 const ending = new WeakSet<Socket>();
 
-/** Whether the connection is ending after an early answer; a request read on it now would never be answered. */
+/**
+ * Whether the connection is being closed: a request read on it now would never be answered, so it is not
+ * served (`refuseEarlyOn`), nor is one whose body arrives after the connection began to close (app.ts).
+ */
 export const isEnding = (socket: Socket | null): boolean => socket !== null && ending.has(socket);
 
 /**
@@ -92,9 +95,7 @@ export function closeAfterEarlyAnswer(request: IncomingMessage, response: Server
   // the body that came with its headers has been parsed.
   const close = () =>
     setImmediate(() => {
-      if (request.complete) return;
-      ending.add(socket);
-      closeGently(socket);
+      if (!request.complete) closeGently(socket);
     });
   if (response.writableFinished) close();
   else response.once('finish', close);
@@ -109,9 +110,12 @@ const LINGER_MS = 2000;
 /**
  * Closes after the answers queued on the connection: FIN once they are out, while what the client still sends
  * is read and dropped — closing a socket with unread bytes makes the kernel reset it and drop the answers
- * not yet delivered. A client that does not close its side is cut off after LINGER_MS.
+ * not yet delivered. A client that does not close its side is cut off after LINGER_MS. Nothing read meanwhile
+ * is served (`isEnding`): after a 408 or an early answer, a write that arrived in those seconds committed,
+ * its answer written to a connection already closed.
  */
-function closeGently(socket: Socket): void {
+export function closeGently(socket: Socket): void {
+  ending.add(socket);
   socket.end();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

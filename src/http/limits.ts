@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
+import { closeGently } from './client-error.js';
 
 /** The Fastify constructor options that bound how long and how many clients may hold the server. */
 export interface HttpServerOptions {
@@ -56,22 +57,30 @@ export function capConnections(server: { maxConnections: number }, config: Limit
  * thousands without reading an answer had them all parsed and worked through — Node stops reading a
  * connection only once answers pile up unsent, and one packet holds some two thousand small requests — so
  * 100 such connections without a token kept the process busy for a quarter of a minute and /healthz with it.
- * A connection past the limit is cut off; no client that waits for its answers comes near it.
+ * Past the limit nothing more read on the connection is served: it stops being read, the requests it has
+ * are answered, and then it closes (unanswered requests were not carried out). No client that waits for its
+ * answers comes near it.
  */
 export const MAX_PIPELINED_REQUESTS = 32;
 
 const unanswered = new WeakMap<Socket, number>();
+const overLimit = new WeakSet<Socket>();
 
-/** Counts `request` on its connection until it is answered; false (and the connection cut off) past the limit. */
+/** Counts `request` on its connection until it is answered; false past the limit (then the request is not served). */
 export function withinPipelineLimit(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }): boolean {
   const socket = request.socket;
-  if (socket.destroyed) return false;
+  if (socket.destroyed || overLimit.has(socket)) return false;
   const count = (unanswered.get(socket) ?? 0) + 1;
   if (count > MAX_PIPELINED_REQUESTS) {
-    socket.destroy();
+    overLimit.add(socket);
+    socket.pause();
     return false;
   }
   unanswered.set(socket, count);
-  response.once('close', () => unanswered.set(socket, (unanswered.get(socket) ?? 1) - 1));
+  response.once('close', () => {
+    const left = (unanswered.get(socket) ?? 1) - 1;
+    unanswered.set(socket, left);
+    if (left === 0 && overLimit.has(socket)) closeGently(socket);
+  });
   return true;
 }

@@ -11,6 +11,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { capConnections, httpServerOptions } from '../../src/http/limits.js';
 import { bearer, openTestDatabase, TEST_JWT_SECRET, TEST_PII_KEY } from '../support/context.js';
+import { anOrgUnit } from '../support/people-fixtures.js';
 
 const CONNECTIONS = 1000;
 const config = loadConfig({
@@ -156,5 +157,31 @@ describe('a client with a token that drips its body', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect(answer).toMatch(/content-type: application\/problem\+json/i);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 408, code: 'request_timeout' });
+  });
+});
+
+describe('a write that times out', () => {
+  it('is not carried out when the rest of it arrives after its 408', { timeout: 20_000 }, async () => {
+    const body = JSON.stringify(anOrgUnit());
+    const url = '/v1/org-units/external/410102/SLOW-408';
+    const head = `PUT ${url} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    // Half open: the client may still send after the server has ended its side.
+    const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    sockets.push(socket);
+    socket.setEncoding('utf8');
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (chunk: string) => (received += chunk));
+    const ended = new Promise((resolve) => socket.on('end', resolve));
+    socket.write(`${head}${body.slice(0, 5)}`);
+    // The request time limit (2 s) answers 408 and begins to close the connection; then the rest arrives.
+    await ended;
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    socket.write(body.slice(5));
+    // The server reads on for 2 s before it cuts the connection: time enough for the write to commit were it served.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    socket.end();
+    const res = await app.inject({ method: 'GET', url, headers: { authorization } });
+    expect(res.statusCode).toBe(404);
   });
 });
