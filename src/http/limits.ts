@@ -57,30 +57,48 @@ export function capConnections(server: { maxConnections: number }, config: Limit
  * thousands without reading an answer had them all parsed and worked through — Node stops reading a
  * connection only once answers pile up unsent, and one packet holds some two thousand small requests — so
  * 100 such connections without a token kept the process busy for a quarter of a minute and /healthz with it.
- * Past the limit nothing more read on the connection is served: it stops being read, the requests it has
- * are answered, and then it closes (unanswered requests were not carried out). No client that waits for its
- * answers comes near it.
+ * Past the limit nothing more read on the connection is served. A connection with only reads unanswered is
+ * cut off at once: the requests parsed behind it are then garbage, where waiting kept them all (100 such
+ * connections took the process past the image's 256 MB heap). One with a write still running stops being
+ * read, has the requests it took answered, and then closes: cut off, the writes running would commit
+ * unanswered.
+ * No client that waits for its answers comes near the limit.
  */
 export const MAX_PIPELINED_REQUESTS = 32;
 
-const unanswered = new WeakMap<Socket, number>();
-const overLimit = new WeakSet<Socket>();
+interface Unanswered {
+  requests: number;
+  writes: number;
+  over: boolean;
+}
+
+const unansweredOn = new WeakMap<Socket, Unanswered>();
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Counts `request` on its connection until it is answered; false past the limit (then the request is not served). */
 export function withinPipelineLimit(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }): boolean {
   const socket = request.socket;
-  if (socket.destroyed || overLimit.has(socket)) return false;
-  const count = (unanswered.get(socket) ?? 0) + 1;
-  if (count > MAX_PIPELINED_REQUESTS) {
-    overLimit.add(socket);
-    socket.pause();
+  if (socket.destroyed) return false;
+  let unanswered = unansweredOn.get(socket);
+  if (!unanswered) {
+    unanswered = { requests: 0, writes: 0, over: false };
+    unansweredOn.set(socket, unanswered);
+  }
+  if (unanswered.over) return false;
+  if (unanswered.requests >= MAX_PIPELINED_REQUESTS) {
+    unanswered.over = true;
+    if (unanswered.writes === 0) socket.destroy();
+    else socket.pause();
     return false;
   }
-  unanswered.set(socket, count);
+  const write = !READS.has(request.method ?? 'GET');
+  unanswered.requests++;
+  if (write) unanswered.writes++;
+  const state = unanswered;
   response.once('close', () => {
-    const left = (unanswered.get(socket) ?? 1) - 1;
-    unanswered.set(socket, left);
-    if (left === 0 && overLimit.has(socket)) closeGently(socket);
+    state.requests--;
+    if (write) state.writes--;
+    if (state.over && state.requests === 0) closeGently(socket);
   });
   return true;
 }

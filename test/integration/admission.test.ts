@@ -260,7 +260,7 @@ describe('admission control', () => {
     expect(answers[32]!.at - answers[3]!.at).toBeLessThan(10 * REFUSAL_PACE_MS);
   });
 
-  it(`serves no more than ${MAX_PIPELINED_REQUESTS} requests unanswered on a connection, answers those, then closes it`, async () => {
+  it(`serves no more than ${MAX_PIPELINED_REQUESTS} requests unanswered on a connection, and loses no answer of a write carried out`, async () => {
     const app = await appWith({});
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
@@ -280,10 +280,11 @@ describe('admission control', () => {
     // Within the limit every request is answered, in one packet as it was sent.
     const within = await pipeline([...Array(MAX_PIPELINED_REQUESTS - 1).fill(get), get.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')]);
     expect(within).toEqual(Array(MAX_PIPELINED_REQUESTS).fill('401'));
-    // Thousands: the first ones are answered, the rest not worked through, and the connection closes.
-    expect(await pipeline(Array(5000).fill(get))).toEqual(Array(MAX_PIPELINED_REQUESTS).fill('401'));
+    // Thousands of reads: the connection is cut off, the rest not worked through.
+    expect((await pipeline(Array(5000).fill(get))).length).toBeLessThanOrEqual(MAX_PIPELINED_REQUESTS);
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    // Writes: each one carried out is answered, and none past the limit is carried out.
+    // Writes: the connection is drained rather than cut — each one carried out is answered, and none past the
+    // limit is carried out.
     const body = JSON.stringify(anOrgUnit());
     const put = (i: number) =>
       `PUT /v1/org-units/external/${REGION}/ADM-PIPE-${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n` +
