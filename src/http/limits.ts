@@ -61,7 +61,9 @@ export function capConnections(server: { maxConnections: number }, config: Limit
  * cut off at once: the requests parsed behind it are then garbage, where waiting kept them all (100 such
  * connections took the process past the image's 256 MB heap). One with a write still running stops being
  * read, has the requests it took answered, and then closes: cut off, the writes running would commit
- * unanswered.
+ * unanswered — unless it sends as many again meanwhile, which Node would keep until the connection closes
+ * (a client that floods past the limit behind a write took the process past its heap): then it is cut off,
+ * and its writes' answers are lost as on any broken connection.
  * No client that waits for its answers comes near the limit.
  */
 export const MAX_PIPELINED_REQUESTS = 32;
@@ -70,6 +72,8 @@ interface Unanswered {
   requests: number;
   writes: number;
   over: boolean;
+  /** Requests read past the limit (not served). */
+  dropped: number;
 }
 
 const unansweredOn = new WeakMap<Socket, Unanswered>();
@@ -81,10 +85,15 @@ export function withinPipelineLimit(request: IncomingMessage, response: { once(e
   if (socket.destroyed) return false;
   let unanswered = unansweredOn.get(socket);
   if (!unanswered) {
-    unanswered = { requests: 0, writes: 0, over: false };
+    unanswered = { requests: 0, writes: 0, over: false, dropped: 0 };
     unansweredOn.set(socket, unanswered);
   }
-  if (unanswered.over) return false;
+  if (unanswered.over) {
+    // Still read while its writes are answered (Node resumes a connection once its answers drain): each one read
+    // is kept by Node until the connection closes, so past as many again it is cut off all the same.
+    if (++unanswered.dropped > MAX_PIPELINED_REQUESTS) socket.destroy();
+    return false;
+  }
   if (unanswered.requests >= MAX_PIPELINED_REQUESTS) {
     unanswered.over = true;
     if (unanswered.writes === 0) socket.destroy();

@@ -271,7 +271,14 @@ export const openApiPlugin = fp(
     });
     // Swagger UI needs scripts and styles: its pages get their own CSP instead of the API's `default-src 'none'`.
     await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    // The document is the same for every request: its 1 MB of JSON is written once and every answer sends that
+    // one buffer. Serialized per request, answers queued on connections that do not read them kept a copy each:
+    // five clients pipelining 31 requests took the process past the image's 256 MB heap.
+    let document: Buffer | undefined;
+    app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
+      document ??= Buffer.from(JSON.stringify(app.swagger()));
+      return reply.type('application/json; charset=utf-8').send(document);
+    });
   },
   { name: 'openapi', dependencies: ['problem'] },
 );
