@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize, type IncomingMessage, type ServerResponse } from 'node:http';
+import { maxHeaderSize, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../plugins/problem.js';
@@ -53,16 +53,19 @@ function noteEarlyAnswer(request: IncomingMessage): void {
   if (request.socket) answeredEarly.set(request.socket, request);
 }
 
+/** Whether a request's headers announce a body: chunked, or a length above zero. */
+export function announcesBody(headers: IncomingHttpHeaders): boolean {
+  return headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
+}
+
 /**
  * Whether the request announced a body that has not all been read yet. A request without one (a GET) is not
  * `complete` either while its 'request' event runs — Node marks it so right after — so `complete` alone
  * would take every answer given synchronously, such as the early 503 of a saturated list, for one that came
  * too soon, and close a connection a client means to reuse.
  */
-export function bodyStillComing(request: IncomingMessage): boolean {
-  if (request.complete) return false;
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+function bodyStillComing(request: IncomingMessage): boolean {
+  return !request.complete && announcesBody(request.headers);
 }
 
 /** Connections being closed (`closeGently`): requests read on them from now on are not served. */

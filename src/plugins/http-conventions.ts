@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { announcesBody } from '../http/client-error.js';
 
 export interface HttpConventionsOptions {
   config: Pick<Config, 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS'>;
@@ -140,8 +141,7 @@ export const httpConventionsPlugin = fp(
     app.addHook('onRequest', (request, _reply, done) => {
       const coding = request.headers['content-encoding'];
       if (coding !== undefined) {
-        const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
-        if (!hasBody) {
+        if (!announcesBody(request.headers)) {
           delete request.headers['content-encoding'];
         } else {
           const normal = coding.trim().toLowerCase();

@@ -248,7 +248,7 @@ export function createRecordEngine(deps: EngineDeps) {
   }
 
   function ruleContext(scope: WriteScope, previous: StoredRow | undefined, refs: RuleContext['refs']): RuleContext {
-    return { tx: scope.tx, today: scope.call.today, principal: scope.call.principal, blindIndex: blindIndexOf, previous, refs };
+    return { ...runContext(scope), previous, refs };
   }
 
   /**
