@@ -18,11 +18,20 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * True when the JSON text nests arrays/objects deeper than `max`. One pass over the characters that stops
- * at the first level too deep, so a 7 MiB `[[[[…` costs 33 characters, never a parse or a recursive walk.
+ * Most arrays and objects a JSON body may hold. A batch of 1000 records holds a few thousand; millions of
+ * `{}` in 7 MB parse to some 150 MB of objects, which the parser's own scan for prototype members (a body that
+ * also names `constructor`) doubled past the image's 256 MB heap, and which took 0.7 s to validate otherwise.
  */
-export function nestsDeeperThan(text: string, max: number): boolean {
+export const MAX_JSON_CONTAINERS = 200_000;
+
+/**
+ * What makes the JSON text too big a shape to parse: nesting arrays/objects deeper than `maxDepth`, or more
+ * than `maxContainers` of them. One pass over the characters that stops at the first excess, so a 7 MiB
+ * `[[[[…` costs 33 characters, never a parse or a recursive walk.
+ */
+export function shapeExcess(text: string, maxDepth: number, maxContainers = MAX_JSON_CONTAINERS): 'depth' | 'containers' | undefined {
   let depth = 0;
+  let containers = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -32,12 +41,13 @@ export function nestsDeeperThan(text: string, max: number): boolean {
     } else if (c === QUOTE) {
       inString = true;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > max) return true;
+      if (++depth > maxDepth) return 'depth';
+      if (++containers > maxContainers) return 'containers';
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth--;
     }
   }
-  return false;
+  return undefined;
 }
 
 const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -124,15 +134,21 @@ export function findBadText(root: unknown, limit = MAX_REPORTED): FieldError[] {
   );
 }
 
+/** Bodies up to this size the JSON parser refused are parsed again to find a member it refuses (below). */
+const LOCATE_MEMBERS_BYTES = 1024 * 1024;
+
 /**
  * The members the JSON parser refuses so that no body can reach an object's prototype: `__proto__`, and
  * `constructor` holding `prototype`. The text is valid JSON, so the client is told which member, not
- * "malformed JSON". Undefined when the text does not parse at all.
+ * "malformed JSON" — found by parsing the text again with `JSON.parse` (which keeps `__proto__` as an own
+ * member, polluting nothing). Undefined when the text does not parse at all, or is larger than
+ * LOCATE_MEMBERS_BYTES: a second parse of a large body could double what the first one held (millions of `{}`
+ * in 7 MB took the process past the image's 256 MB heap), and such a body is answered `malformed_json`.
  */
 function forbiddenMembers(text: string): AppError | undefined {
+  if (text.length > LOCATE_MEMBERS_BYTES) return undefined;
   let parsed: unknown;
   try {
-    // Plain JSON.parse keeps `__proto__` as an own member: nothing is polluted, and the walk can find it.
     parsed = JSON.parse(text);
   } catch {
     return undefined;
@@ -150,6 +166,12 @@ const tooDeep = () =>
   new AppError(400, 'validation_failed', 'Validation failed', {
     detail: `The JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.`,
     errors: [{ path: '/', message: `nests deeper than ${MAX_JSON_DEPTH} levels`, in: 'body' }],
+  });
+
+const tooManyContainers = () =>
+  new AppError(400, 'validation_failed', 'Validation failed', {
+    detail: `The JSON body holds more than ${MAX_JSON_CONTAINERS} arrays and objects.`,
+    errors: [{ path: '/', message: `holds more than ${MAX_JSON_CONTAINERS} arrays and objects`, in: 'body' }],
   });
 
 const notUtf8 = () =>
@@ -198,7 +220,8 @@ function checkStrings(source: unknown, location: 'query' | 'params'): FieldError
 /**
  * One guard for input the record schemas cannot be trusted to catch (DESIGN §5, "hostile input"):
  * - JSON bodies: bytes that are not UTF-8 are refused (decoding would turn them into U+FFFD: a different
- *   name, stored without a word); nesting deeper than MAX_JSON_DEPTH is refused before parsing; after
+ *   name, stored without a word); nesting deeper than MAX_JSON_DEPTH, or more than MAX_JSON_CONTAINERS
+ *   arrays and objects, is refused before parsing; after
  *   parsing, every string and member name holding a NUL or a lone surrogate is refused with its JSON
  *   Pointer. PostgreSQL text cannot hold NUL, and it stores a lone surrogate as U+FFFD, so such a value
  *   would answer 500 or change at every re-sync.
@@ -211,7 +234,8 @@ export const hostileInputPlugin = fp(
     const guardedJson = (request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
       if (!isUtf8(body)) return done(notUtf8());
       const text = body.toString('utf8');
-      if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep());
+      const excess = shapeExcess(text, MAX_JSON_DEPTH);
+      if (excess) return done(excess === 'depth' ? tooDeep() : tooManyContainers());
       parseJson(request, text, (err, parsed) => {
         if (err) return done(forbiddenMembers(text) ?? err);
         // Text that is UTF-8 holds no lone surrogate, and JSON allows no raw control character in a string:

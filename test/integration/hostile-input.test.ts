@@ -6,6 +6,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { bearer, testConfig, TEST_JWT_SECRET, useTestApp } from '../support/context.js';
+import { MAX_JSON_CONTAINERS } from '../../src/http/hostile-input.js';
 import { problemOf } from '../support/fixtures.js';
 import { aCredential, anOrgUnit, put, seedOfficer } from '../support/people-fixtures.js';
 
@@ -237,6 +238,19 @@ describe('deep JSON', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
+  it(`a batch of more than ${MAX_JSON_CONTAINERS} arrays and objects is refused before it is parsed`, async () => {
+    const region = '410202';
+    const headers = { ...(await bearer({ region })), 'content-type': 'application/json' };
+    // n arrays and objects: the outer object, its array, and n - 2 objects in it.
+    const body = (n: number) => `{"operations":[${'{},'.repeat(n - 3)}{}]}`;
+    const many = await ctx.app.inject({ method: 'POST', url: '/v1/batch', headers, payload: body(MAX_JSON_CONTAINERS + 1) });
+    expectRefused(many, '/');
+    expect(problemOf(many).errors?.[0]?.message).toMatch(/more than 200000 arrays and objects/);
+    // At the limit the parser takes it, and the batch's own schema answers (too many operations).
+    const atLimit = await ctx.app.inject({ method: 'POST', url: '/v1/batch', headers, payload: body(MAX_JSON_CONTAINERS) });
+    expectRefused(atLimit, '/operations');
+  });
+
   it('nesting up to the limit is accepted by the parser (the record schema decides)', async () => {
     const region = '410209';
     const nested = '['.repeat(20) + ']'.repeat(20);
@@ -264,6 +278,18 @@ describe('members that could reach a prototype', () => {
     // A member merely named constructor is data like any other: the record schema decides.
     const named = await putRaw(url, region, `{"constructor":"x",${unit.slice(1)}`);
     expect(named.statusCode, named.body).toBe(201);
+  });
+
+  it('in a body over 1 MiB is 400 malformed_json: it is not parsed a second time to find the member', async () => {
+    const region = '410202';
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/batch',
+      headers: { ...(await bearer({ region })), 'content-type': 'application/json' },
+      payload: `{"pad":"${'x'.repeat(1_100_000)}","operations":[{"op":"upsert","collection":"org-units","regionCode":"${region}","externalId":"PROTO-BIG","data":{"__proto__":{}}}]}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(problemOf(res).code).toBe('malformed_json');
   });
 
   it('a body that is not JSON at all is still 400 malformed_json', async () => {
