@@ -9,6 +9,7 @@ const from = process.env['BENCH_APP'] === 'src' ? '../src' : '../dist';
 const { buildApp } = (await import(`${from}/app.js`)) as typeof import('../src/app.js');
 const { loadConfig } = (await import(`${from}/config.js`)) as typeof import('../src/config.js');
 const { openPostgres } = (await import(`${from}/db/client.js`)) as typeof import('../src/db/client.js');
+const { tuneHeap } = (await import(`${from}/heap.js`)) as typeof import('../src/heap.js');
 
 /**
  * BENCH_TRACE_SQL=1: time every statement the app sends (from the call to its answer, so round trip included),
@@ -53,6 +54,8 @@ function traceSql() {
 }
 
 async function main() {
+  // As src/server.ts does first thing.
+  tuneHeap();
   const sqlStats = process.env['BENCH_TRACE_SQL'] === '1' ? traceSql() : undefined;
   const config = loadConfig();
   if (!config.DATABASE_URL) throw new Error('bench app server needs DATABASE_URL');

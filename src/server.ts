@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { loadConfigOrReport } from './config.js';
 import { capConnections, httpServerOptions } from './http/limits.js';
+import { tuneHeap } from './heap.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { openRuntime } from './runtime.js';
@@ -11,6 +12,7 @@ import { mintToken } from './security/tokens.js';
 
 /** The only module that touches the process: config → database → migrate → app → listen → graceful shutdown. */
 async function main() {
+  tuneHeap();
   const config = loadConfigOrReport();
   if (!config) process.exit(1);
   const { config: effective, database, embedded, notes } = await openRuntime(config);
