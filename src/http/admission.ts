@@ -6,7 +6,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { closeAfterEarlyAnswer, isEnding } from './client-error.js';
-import { withinPipelineLimit } from './limits.js';
+import { inRequestOrder, withinPipelineLimit } from './limits.js';
 
 /**
  * Admission control: how much database work and rendering may be in flight at once (docs/decisions.md,
@@ -380,8 +380,8 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
 /**
  * Puts `refuse` in front of Fastify on the server's request listener, keeping the server Fastify made (its
  * timeouts and connection limits), behind the per-connection limits that need to see every request: none
- * served on a connection that is ending, at most MAX_PIPELINED_REQUESTS unanswered. Called once, right after
- * the app is constructed.
+ * served on a connection that is ending, at most MAX_PIPELINED_REQUESTS unanswered, a write started only once
+ * the requests ahead of it are answered (`inRequestOrder`). Called once, right after the app is constructed.
  */
 export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRefusal>): void {
   const listeners = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -398,9 +398,11 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
       req.resume();
       return;
     }
-    if (!refuse(req, res)) fastifyHandler(req, res);
-    // A write refused before its body arrived: the connection ends after the answer if the body is still missing.
-    else closeAfterEarlyAnswer(req, res);
+    inRequestOrder(req, res, () => {
+      if (!refuse(req, res)) fastifyHandler(req, res);
+      // A write refused before its body arrived: the connection ends after the answer if the body is still missing.
+      else closeAfterEarlyAnswer(req, res);
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
-import { closeGently } from './client-error.js';
+import { closeGently, isEnding } from './client-error.js';
 
 /** The Fastify constructor options that bound how long and how many clients may hold the server. */
 export interface HttpServerOptions {
@@ -110,4 +110,61 @@ export function withinPipelineLimit(request: IncomingMessage, response: { once(e
     if (state.over && state.requests === 0) closeGently(socket);
   });
   return true;
+}
+
+/** Methods RFC 9110 calls safe: pipelined behind one another, they may run at once. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+interface InOrder {
+  /** Requests of the connection being worked out (started and not yet answered). */
+  running: number;
+  /** Whether one of them is unsafe (a write). */
+  writing: boolean;
+  /** Requests read behind a write, or a write read behind anything: started in order, as the ones ahead are answered. */
+  waiting: { unsafe: boolean; start: () => void }[];
+}
+
+const orderOn = new WeakMap<Socket, InOrder>();
+
+/**
+ * Starts `serve` for a request only once the requests read before it on its connection allow: a write
+ * (any unsafe method) waits for every request ahead of it to be answered, and any request read behind a
+ * write waits for that write. Node parses a packet of pipelined requests at once and emits them all, and
+ * Fastify ran them all at once: a PUT and the GET of the same key behind it answered 201 and 404, a PUT then
+ * DELETE left the record in place (the DELETE answered 404 before the PUT had committed), eight PUTs of one
+ * key stored whichever ran last. RFC 9112 §9.3.2 lets a server work pipelined requests in parallel only when
+ * all are safe — reads behind reads still run at once. A request whose turn comes after its connection began
+ * to close, or broke, is not served: its answer could not be sent.
+ */
+export function inRequestOrder(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }, serve: () => void): void {
+  const socket = request.socket;
+  let order = orderOn.get(socket);
+  if (!order) {
+    order = { running: 0, writing: false, waiting: [] };
+    orderOn.set(socket, order);
+  }
+  const state = order;
+  const unsafe = !SAFE.has(request.method ?? 'GET');
+  const start = () => {
+    if (socket.destroyed || isEnding(socket)) {
+      request.resume();
+      return;
+    }
+    state.running++;
+    if (unsafe) state.writing = true;
+    response.once('close', () => {
+      state.running--;
+      if (unsafe) state.writing = false;
+      startWaiting(state);
+    });
+    serve();
+  };
+  if (state.waiting.length === 0 && mayStart(state, unsafe)) start();
+  else state.waiting.push({ unsafe, start });
+}
+
+const mayStart = (state: InOrder, unsafe: boolean) => !state.writing && !(unsafe && state.running > 0);
+
+function startWaiting(state: InOrder) {
+  while (state.waiting.length > 0 && mayStart(state, state.waiting[0]!.unsafe)) state.waiting.shift()!.start();
 }

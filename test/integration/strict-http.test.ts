@@ -252,6 +252,86 @@ describe('log redaction of personal query parameters', () => {
   });
 });
 
+describe('pipelined requests', () => {
+  let app: App;
+  let port: number;
+  beforeAll(async () => {
+    app = await buildApp({ config: testConfig, database: ctx.database });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** Sends `requests` in one packet, the last asking to close; the answers' statuses and bodies, in order. */
+  function pipelined(requests: string[]): Promise<{ status: number; body: string }[]> {
+    return new Promise((resolve, reject) => {
+      let text = '';
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        const last = requests.length - 1;
+        socket.write(requests.map((r, i) => (i === last ? r.replace('\r\n', '\r\nConnection: close\r\n') : r)).join(''));
+      });
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', reject);
+      socket.on('close', () =>
+        resolve(
+          text
+            .split(/(?=HTTP\/1\.1 \d{3} )/)
+            .map((answer) => ({ status: Number(answer.slice(9, 12)), body: answer.slice(answer.indexOf('\r\n\r\n') + 4) })),
+        ),
+      );
+    });
+  }
+
+  const request = (method: string, path: string, authorization: string, body?: string) =>
+    `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${authorization}\r\n` +
+    (body === undefined ? '\r\n' : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+
+  it('are carried out in the order sent when one is a write: a read behind a write sees it, the last write wins', async () => {
+    const region = '410309';
+    const { authorization } = await bearer({ region });
+    const path = `/v1/org-units/external/${region}/ORDER`;
+    const named = (name: string) => JSON.stringify(anOrgUnit({ name }));
+    const writes = Array.from({ length: 8 }, (_, i) => request('PUT', path, authorization, named(`第${i}次`)));
+    const answers = await pipelined([...writes, request('GET', path, authorization)]);
+    expect(answers.map((a) => a.status)).toEqual([201, 200, 200, 200, 200, 200, 200, 200, 200]);
+    expect(JSON.parse(answers[8]!.body)).toMatchObject({ name: '第7次', version: 8 });
+
+    // A delete behind the write it follows deletes what that write made; the read behind it finds nothing.
+    const gone = `/v1/org-units/external/${region}/ORDER-DEL`;
+    const deleted = await pipelined([request('PUT', gone, authorization, named('删除')), request('DELETE', gone, authorization), request('GET', gone, authorization)]);
+    expect(deleted.map((a) => a.status)).toEqual([201, 204, 404]);
+  });
+
+  it('reads pipelined behind reads are still worked out at once', async () => {
+    const region = '410309';
+    const { authorization } = await bearer({ region });
+    // Three reads of a route that is slow on purpose would take three times as long one after another.
+    let running = 0;
+    let most = 0;
+    const slow = await buildApp({ config: testConfig, database: ctx.database });
+    slow.get('/v1/slow', { config: { scope: 'records:read' } }, async () => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running--;
+      return { ok: true };
+    });
+    await slow.listen({ port: 0, host: '127.0.0.1' });
+    const previous = port;
+    port = (slow.server.address() as AddressInfo).port;
+    try {
+      const answers = await pipelined([1, 2, 3].map(() => request('GET', '/v1/slow', authorization)));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(most).toBe(3);
+    } finally {
+      port = previous;
+      await slow.close();
+    }
+  });
+});
+
 describe('errors from the HTTP parser', () => {
   let app: App;
   let port: number;

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { MAX_PIPELINED_REQUESTS, withinPipelineLimit } from '../../src/http/limits.js';
+import { inRequestOrder, MAX_PIPELINED_REQUESTS, withinPipelineLimit } from '../../src/http/limits.js';
 
 function connection() {
   const socket = { destroyed: false, paused: false, destroy() { this.destroyed = true; }, pause() { this.paused = true; } };
@@ -45,5 +45,51 @@ describe('withinPipelineLimit', () => {
     expect(socket.destroyed).toBe(false);
     expect(send('GET').served).toBe(false);
     expect(socket.destroyed).toBe(true);
+  });
+});
+
+describe('inRequestOrder', () => {
+  /** Requests of one connection: which have started, and a way to answer each. */
+  function connection() {
+    const socket = { destroyed: false };
+    const started: string[] = [];
+    const send = (name: string, method: string) => {
+      const response = new EventEmitter();
+      inRequestOrder({ socket, method, resume() {} } as unknown as IncomingMessage, response, () => started.push(name));
+      return () => response.emit('close');
+    };
+    return { socket, started, send };
+  }
+
+  it('starts reads behind reads at once', () => {
+    const { started, send } = connection();
+    send('a', 'GET');
+    send('b', 'HEAD');
+    send('c', 'GET');
+    expect(started).toEqual(['a', 'b', 'c']);
+  });
+
+  it('starts a write once every request ahead of it is answered, and what follows a write once it is', () => {
+    const { started, send } = connection();
+    const answerRead = send('read', 'GET');
+    const answerPut = send('put', 'PUT');
+    const answerAfter = send('after', 'GET');
+    send('delete', 'DELETE');
+    expect(started).toEqual(['read']);
+    answerRead();
+    expect(started).toEqual(['read', 'put']);
+    answerPut();
+    expect(started).toEqual(['read', 'put', 'after']);
+    answerAfter();
+    expect(started).toEqual(['read', 'put', 'after', 'delete']);
+  });
+
+  it('starts nothing more on a connection that broke meanwhile', () => {
+    const { socket, started, send } = connection();
+    const answer = send('put', 'POST');
+    send('next', 'GET');
+    socket.destroyed = true;
+    answer();
+    expect(started).toEqual(['put']);
   });
 });
