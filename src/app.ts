@@ -7,7 +7,7 @@ import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { closeAfterEarlyAnswer, isEnding, problemClientErrorHandler } from './http/client-error.js';
+import { closeAfterEarlyAnswer, isEnding, problemClientErrorHandler, whenPacketRead } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -115,11 +115,12 @@ export async function buildApp(options: BuildAppOptions) {
     done();
   });
   app.addHook('onSend', (request, reply, _payload, done) => {
-    // Answered before its body arrived (a 401, 413, 503 …): the connection ends after this answer unless the body
-    // comes meanwhile, and should that body time out, the request has had its answer and gets no second one
-    // (client-error.ts).
-    closeAfterEarlyAnswer(request.raw, reply.raw);
-    done();
+    // Answered before its body arrived (a 401, 413, 415 …): the connection ends with this answer, which says so,
+    // and should that body time out, the request has had its answer and gets no second one (client-error.ts).
+    whenPacketRead(request.raw, () => {
+      closeAfterEarlyAnswer(request.raw, reply.raw);
+      done();
+    });
   });
 
   await app.register(problemPlugin);

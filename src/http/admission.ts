@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { closeAfterEarlyAnswer, isEnding } from './client-error.js';
+import { closeAfterEarlyAnswer, isEnding, whenPacketRead } from './client-error.js';
 import { inRequestOrder, withinPipelineLimit } from './limits.js';
 
 /**
@@ -350,6 +350,8 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
     const body = `${head},"requestId":${JSON.stringify(requestId)}}`;
     const answer = () => {
       if (res.destroyed) return;
+      // A write refused before its body arrived: the connection ends with the answer, which says so.
+      closeAfterEarlyAnswer(req, res);
       res.writeHead(503, {
         'content-type': 'application/problem+json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -366,13 +368,13 @@ export function earlyRefusal(gate: AdmissionGate): (req: IncomingMessage, res: S
     // answer is queued right after that one, not timed apart. One waiting answer per connection at most, so
     // requests pipelined by the thousand neither hold a timer each nor escape the backpressure of queued answers.
     if (last !== undefined && last > now) {
-      answer();
+      whenPacketRead(req, answer);
       return true;
     }
     const due = last === undefined ? now : Math.max(now, last + REFUSAL_PACE_MS);
     refusedAt.set(req.socket, due);
     if (due > now) setTimeout(answer, due - now);
-    else answer();
+    else whenPacketRead(req, answer);
     return true;
   };
 }
@@ -400,8 +402,6 @@ export function refuseEarlyOn(server: Server, refuse: ReturnType<typeof earlyRef
     }
     inRequestOrder(req, res, () => {
       if (!refuse(req, res)) fastifyHandler(req, res);
-      // A write refused before its body arrived: the connection ends after the answer if the body is still missing.
-      else closeAfterEarlyAnswer(req, res);
     });
   });
 }

@@ -78,30 +78,42 @@ const ending = new WeakSet<Socket>();
 export const isEnding = (socket: Socket | null): boolean => socket !== null && ending.has(socket);
 
 /**
- * A request answered before its body arrived (a 401, 413, 503 … while the body is still coming) ends its
- * connection once the answer is out, unless the body has come meanwhile. Reading on for a body no one will use
- * held the connection — one of HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a
- * token, dripping bodies, could hold them all and /healthz's with them. What the client still sends is read
- * and dropped for LINGER_MS (`closeGently`), and a request read from it is not served: its answer could not
- * be sent, and a write that commits unanswered is a write its client cannot know of.
+ * Runs `then` once the packet a request came in has been read, when its body was not all there yet. Node
+ * emits a request when its headers are parsed and runs what that starts — a 401 from the token check, an
+ * early 503 — before it parses the rest of the packet, so a body sent with its headers looks still to come
+ * while its answer is being given. After the packet, it is there or it is not.
+ */
+export function whenPacketRead(request: IncomingMessage, then: () => void): void {
+  if (bodyStillComing(request)) setImmediate(then);
+  else then();
+}
+
+/**
+ * A request answered before its body arrived (a 401, 413, 415, 503 … while the body is still coming) ends its
+ * connection with that answer, and says so (`Connection: close`): reading on for a body no one will use held the
+ * connection — one of HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a token,
+ * dripping bodies, could hold them all and /healthz's with them. Unannounced, the close came as a reset to a
+ * client that sent its next request on the connection it had been told to keep (a keep-alive agent whose
+ * token expired mid-sync got ECONNRESET on the request after the 401). Called before the answer's head is
+ * written.
  *
- * Decided when the answer is out, not when it is given, and no `Connection: close` is announced: an answer is
- * often given while Node's request event runs, before the rest of the packet is read, so a body sent with its
- * headers (and the requests pipelined behind it) would be taken for one still to come.
+ * Nothing read on the connection from now on is served (`isEnding`): its answer could not be sent, and a write
+ * that commits unanswered is a write its client cannot know of. Node ends a connection answered with
+ * `Connection: close` through `destroySoon` once the answer is out, which resets it if the client is still
+ * sending; it is ended by `closeGently` instead, which reads and drops what still comes for LINGER_MS. Called
+ * once the packet has been read (`whenPacketRead`): a body sent with its headers keeps its connection.
  */
 export function closeAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
   // An injected request (light-my-request) has no connection to end.
   const socket = request.socket;
   if (!(socket instanceof Socket) || !bodyStillComing(request)) return;
   noteEarlyAnswer(request);
-  // Once the packet the answer was given in has been read: a pipelined answer can be out (`finish`) before
-  // the body that came with its headers has been parsed.
-  const close = () =>
-    setImmediate(() => {
-      if (!request.complete) closeGently(socket);
-    });
-  if (response.writableFinished) close();
-  else response.once('finish', close);
+  if (!response.headersSent) response.setHeader('connection', 'close');
+  ending.add(socket);
+  socket.destroySoon = () => closeGently(socket);
+  // Should the head have gone out without the header, the connection still ends once the answer is out.
+  if (response.writableFinished) closeGently(socket);
+  else response.once('finish', () => closeGently(socket));
 }
 
 /** Connections whose parser error is being answered: Node raises one for every later chunk of bytes. */
@@ -119,9 +131,14 @@ const LINGER_MS = 2000;
  */
 export function closeGently(socket: Socket): void {
   ending.add(socket);
+  if (lingering.has(socket)) return;
+  lingering.add(socket);
   socket.end();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
+
+/** Connections `closeGently` has ended: one timer each, however many times it is asked. */
+const lingering = new WeakSet<Socket>();
 
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a request line too long,

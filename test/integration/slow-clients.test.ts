@@ -185,3 +185,47 @@ describe('a write that times out', () => {
     expect(res.statusCode).toBe(404);
   });
 });
+
+describe('a large body answered before it arrived', () => {
+  it('is answered with Connection: close, and a keep-alive client’s next request goes out on a new connection', async () => {
+    const { Agent } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
+      new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers['connection'], body: text }));
+        });
+        req.on('error', reject);
+        if (body) {
+          // Sent in pieces, still coming when the answer is given.
+          let sent = 0;
+          const next = () => {
+            if (sent >= body.length) return req.end();
+            req.write(body.subarray(sent, (sent += 64 * 1024)));
+            setTimeout(next, 5);
+          };
+          next();
+        } else req.end();
+      });
+    const body = Buffer.from(JSON.stringify({ ...anOrgUnit(), note: 'x'.repeat(900_000) }));
+    const path = '/v1/org-units/external/410102/EARLY-CLOSE';
+    const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
+    try {
+      // Without a token, with a token the server does not accept, and with a content type it does not take.
+      for (const extra of [{}, { authorization: 'Bearer not-a-token' }, { authorization, 'content-type': 'text/plain' }]) {
+        const refused = await send('PUT', path, { ...headers, ...extra }, body);
+        expect([401, 415]).toContain(refused.status);
+        expect(refused.connection).toBe('close');
+        expect(JSON.parse(refused.body)).toHaveProperty('code');
+        // The agent does not reuse the connection it was told is closing: this read is answered.
+        const read = await send('GET', '/v1/org-units?limit=1', { authorization });
+        expect(read.status).toBe(200);
+      }
+    } finally {
+      agent.destroy();
+    }
+  });
+});
