@@ -215,7 +215,8 @@ describe('a large body answered before it arrived', () => {
     const headers = { 'content-type': 'application/json', 'content-length': String(body.length) };
     try {
       // Without a token, with a token the server does not accept, and with a content type it does not take.
-      for (const extra of [{}, { authorization: 'Bearer not-a-token' }, { authorization, 'content-type': 'text/plain' }]) {
+      const extras: Record<string, string>[] = [{}, { authorization: 'Bearer not-a-token' }, { authorization, 'content-type': 'text/plain' }];
+      for (const extra of extras) {
         const refused = await send('PUT', path, { ...headers, ...extra }, body);
         expect([401, 415]).toContain(refused.status);
         expect(refused.connection).toBe('close');
