@@ -5080,6 +5080,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ASMT-0001 */
@@ -6907,6 +6909,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-AST-0001 */
@@ -9119,6 +9123,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-CASE-0001 */
@@ -12073,6 +12079,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-CRED-0001 */
@@ -14248,6 +14256,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ALLOC-0001 */
@@ -15694,6 +15704,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-EQ-0001 */
@@ -17531,6 +17543,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-OFF-0001 */
@@ -19346,6 +19360,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ORG-0001 */
@@ -21150,6 +21166,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-POST-0001 */
@@ -23249,6 +23267,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-TRN-0001 */

@@ -87,6 +87,8 @@ export interface UpsertItem {
   externalId: string;
   data: Record<string, unknown>;
   ifMatch: IfMatch;
+  /** If-None-Match (PUT by key): written only when no record matches it — `*`, "create only". */
+  ifNoneMatch?: IfMatch;
   /** The operation's index in a batch (identity attempts carry it: see `WriteScope.concealIdentitiesAfter`). */
   position?: number | undefined;
 }
@@ -646,6 +648,9 @@ export function createRecordEngine(deps: EngineDeps) {
     assertCovered(scope, item.regionCode);
     const existing = await lockTarget(scope, def, item);
     checkIfMatch(item.ifMatch, existing);
+    if (existing && item.ifNoneMatch !== undefined && etagMatches(item.ifNoneMatch, existing.version)) {
+      throw versionConflict(existing.version, 'If-None-Match: the record exists (at this version) and was not written.');
+    }
     return write(scope, def, data, existing, item.position);
   }
 

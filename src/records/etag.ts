@@ -42,17 +42,31 @@ function tagsOf(header: string, name: 'if-match' | 'if-none-match'): { weak: boo
 
 /**
  * If-Match → the versions it names ('*' matches any). The comparison is strong (RFC 9110 §13.1.1): a weak
- * tag never matches, so a list of only weak tags names no version and the write answers 412.
+ * tag never matches, so a list of only weak tags names no version and the write answers 412. Tags are opaque
+ * to clients: a well-formed one this service never issued (`"-1"`, a version past any record's) matches
+ * nothing, so 412 too; only text that is not an entity tag at all is 400.
  */
 export function parseIfMatch(header: string | undefined): number[] | '*' | undefined {
+  return versionsNamed(header, 'if-match', false);
+}
+
+/**
+ * If-None-Match on a write → the versions it names ('*': any record). A write with it is carried out only
+ * when no record matches (RFC 9110 §13.1.2: `*` is "create only"), else 412. The comparison is weak, and a
+ * tag names the version it starts with.
+ */
+export function parseWriteIfNoneMatch(header: string | undefined): number[] | '*' | undefined {
+  return versionsNamed(header, 'if-none-match', true);
+}
+
+function versionsNamed(header: string | undefined, name: 'if-match' | 'if-none-match', weakToo: boolean): number[] | '*' | undefined {
   if (header === undefined || header.trim() === '') return undefined;
   if (header.trim() === '*') return '*';
   const versions: number[] = [];
-  for (const tag of tagsOf(header, 'if-match')) {
-    if (tag.weak) continue;
+  for (const tag of tagsOf(header, name)) {
+    if (tag.weak && !weakToo) continue;
     const match = STRONG_TAG.exec(`"${tag.opaque}"`);
-    if (!match) throw validationFailed([{ path: '/if-match', message: 'must be an entity tag such as "3"', in: 'headers' }]);
-    versions.push(Number(match[1]));
+    if (match) versions.push(Number(match[1]));
   }
   return versions;
 }

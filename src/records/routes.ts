@@ -6,7 +6,7 @@ import { notFound } from '../errors.js';
 import { buildCollectionSchemas } from './api-schemas.js';
 import type { CollectionDefinition, StoredRow } from './definition.js';
 import type { RecordEngine, WriteOutcome } from './engine.js';
-import { entityTag, parseIfMatch, parseIfNoneMatch } from './etag.js';
+import { entityTag, parseIfMatch, parseIfNoneMatch, parseWriteIfNoneMatch } from './etag.js';
 import { withoutPiiRead } from '../plugins/auth.js';
 import { commonProblems, ExternalId, identityProbesResponse, problemResponse, RegionCode } from './schemas.js';
 import type { Target } from './store.js';
@@ -31,6 +31,9 @@ const ExternalParams = z.object({
 });
 const IfMatchHeaders = z.object({
   'if-match': z.string().optional().describe('Entity tag of the version being changed, e.g. "3"; 412 when stale'),
+});
+const UpsertHeaders = IfMatchHeaders.extend({
+  'if-none-match': z.string().optional().describe('"*" to create only: 412 when the record exists (or a tag of its current version)'),
 });
 const IfNoneMatchHeaders = z.object({
   'if-none-match': z.string().optional().describe('Entity tag the client holds; 304 when unchanged'),
@@ -238,7 +241,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
           '201 when created, 200 when updated; an unchanged body answers 200 with the same version and writes nothing.',
         tags,
         params: ExternalParams,
-        headers: IfMatchHeaders,
+        headers: UpsertHeaders,
         body: schemas.upsertBody,
         response: {
           200: schemas.record,
@@ -254,8 +257,9 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
     async (request, reply) => {
       const { regionCode, externalId } = request.params;
       const ifMatch = parseIfMatch(request.headers['if-match']);
+      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
-        engine.upsert(scope, def, { regionCode, externalId, data: request.body, ifMatch }),
+        engine.upsert(scope, def, { regionCode, externalId, data: request.body, ifMatch, ifNoneMatch }),
       );
       return sendOutcome(request, reply, outcome);
     },

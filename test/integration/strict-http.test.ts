@@ -41,6 +41,41 @@ describe('If-Match', () => {
   });
 });
 
+describe('conditional writes by key', () => {
+  it('If-None-Match: * creates only: 201 for a new key, then 412 and nothing written', async () => {
+    const region = '410310';
+    const headers = { ...(await bearer({ region })), 'if-none-match': '*' };
+    const url = `/v1/org-units/external/${region}/ONLY-ONCE`;
+    const created = await ctx.app.inject({ method: 'PUT', url, headers, payload: anOrgUnit({ name: '第一次' }) });
+    expect(created.statusCode, created.body).toBe(201);
+    const again = await ctx.app.inject({ method: 'PUT', url, headers, payload: anOrgUnit({ name: '第二次' }) });
+    expect(again.statusCode, again.body).toBe(412);
+    expect(problemOf(again).code).toBe('version_conflict');
+    // A tag of the current version stops it too (weakly compared); one of another version does not.
+    const current = { ...headers, 'if-none-match': `W/"${created.json().version}"` };
+    expect((await ctx.app.inject({ method: 'PUT', url, headers: current, payload: anOrgUnit({ name: '第二次' }) })).statusCode).toBe(412);
+    const other = { ...headers, 'if-none-match': '"9"' };
+    const written = await ctx.app.inject({ method: 'PUT', url, headers: other, payload: anOrgUnit({ name: '第三次' }) });
+    expect(written.statusCode, written.body).toBe(200);
+    expect(written.json()).toMatchObject({ name: '第三次', version: 2 });
+  });
+
+  it('an entity tag this service never issued is a precondition that fails (412), not a bad request', async () => {
+    const region = '410310';
+    const auth = await bearer({ region });
+    const url = `/v1/org-units/external/${region}/OPAQUE`;
+    expect((await ctx.app.inject({ method: 'PUT', url, headers: auth, payload: anOrgUnit() })).statusCode).toBe(201);
+    for (const tag of ['"99999999999999999999999"', '"-1"', '"abc"']) {
+      const res = await ctx.app.inject({ method: 'PUT', url, headers: { ...auth, 'if-match': tag }, payload: anOrgUnit({ name: '改' }) });
+      expect(res.statusCode, `${tag}: ${res.body}`).toBe(412);
+    }
+    // Text that is not an entity tag at all is still 400, at the header.
+    const bad = await ctx.app.inject({ method: 'PUT', url, headers: { ...auth, 'if-match': '3' }, payload: anOrgUnit() });
+    expect(bad.statusCode).toBe(400);
+    expect(problemOf(bad).errors?.[0]).toMatchObject({ path: '/if-match', in: 'headers' });
+  });
+});
+
 describe('ETags', () => {
   it('change when an officer’s summary does (a credential added): no stale 304', async () => {
     const region = '410302';
