@@ -281,6 +281,30 @@ function checkPathAndQuery(request: FastifyRequest): void {
       `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${named}.`,
     );
   }
-  const text = checkStrings(query, 'query');
+  const text = [...undecodable(request.url), ...checkStrings(query, 'query')];
   if (text.length > 0) throw badTextError(text, 'query string');
+}
+
+/**
+ * Query parameters whose percent-encoding is not UTF-8 (`%FF`, an encoded lone surrogate, a stray `%`): the
+ * query parser keeps such text as it came, so `namePrefix=%FF` searched for the three characters `%FF` —
+ * an empty page where a path with the same bytes is refused. Named by their parameter.
+ */
+function undecodable(url: string): FieldError[] {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('%', start)) return [];
+  const errors: FieldError[] = [];
+  for (const pair of url.slice(start + 1).split('&')) {
+    if (!pair.includes('%')) continue;
+    const eq = pair.indexOf('=');
+    const [name, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    let key = name;
+    try {
+      key = decodeURIComponent(name.replace(/\+/g, ' '));
+      decodeURIComponent(value.replace(/\+/g, ' '));
+    } catch {
+      errors.push({ path: `/${pointerToken(key)}`, message: 'is not valid percent-encoded UTF-8', in: 'query' });
+    }
+  }
+  return errors;
 }

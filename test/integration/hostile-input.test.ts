@@ -165,6 +165,19 @@ describe('bytes that are not UTF-8', () => {
   });
 });
 
+describe('query values whose percent-encoding is not UTF-8', () => {
+  it('are 400 at their parameter (not searched for as the characters they came as); UTF-8 ones are read', async () => {
+    const headers = await bearer({ region: '410203' });
+    for (const value of ['%FF', '%ED%A0%80', '%', 'ab%2']) {
+      const res = await ctx.app.inject({ method: 'GET', url: `/v1/officers?limit=5&namePrefix=${value}`, headers });
+      expectRefused(res, '/namePrefix');
+      expect(problemOf(res).errors![0]).toMatchObject({ in: 'query', message: 'is not valid percent-encoded UTF-8' });
+    }
+    const chinese = await ctx.app.inject({ method: 'GET', url: `/v1/officers?namePrefix=${encodeURIComponent('张')}&limit=5`, headers });
+    expect(chinese.statusCode, chinese.body).toBe(200);
+  });
+});
+
 describe('lone surrogates', () => {
   it('in a single write are 400 at their path, on create and on update', async () => {
     const region = '410204';
