@@ -187,7 +187,8 @@ describe('problem details (RFC 9457)', () => {
   it('an If-Match or If-None-Match that is not an entity tag is 400 and changes nothing', async () => {
     const headers = await headersP;
     const unit = await givenOrgUnit(ctx.app, headers, REGION, 'ETAG-1');
-    for (const ifMatch of ['3', 'abc', '"3', '"x"']) {
+    // Not entity tags at all (a well-formed tag this service never issued, such as "x", fails the precondition: 412).
+    for (const ifMatch of ['3', 'abc', '"3']) {
       const put = await ctx.app.inject({
         method: 'PUT',
         url: `/v1/org-units/${unit.id}`,
