@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Socket } from 'node:net';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
@@ -7,7 +8,7 @@ import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { closeAfterEarlyAnswer, isEnding, problemClientErrorHandler, whenPacketRead } from './http/client-error.js';
+import { closeAfterEarlyAnswer, endsWithAnswer, isEnding, problemClientErrorHandler, whenPacketRead } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -119,6 +120,8 @@ export async function buildApp(options: BuildAppOptions) {
     // and should that body time out, the request has had its answer and gets no second one (client-error.ts).
     whenPacketRead(request.raw, () => {
       closeAfterEarlyAnswer(request.raw, reply.raw);
+      const socket = request.raw.socket;
+      if (socket instanceof Socket && String(reply.getHeader('connection')).toLowerCase() === 'close') endsWithAnswer(socket);
       done();
     });
   });

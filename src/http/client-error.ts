@@ -109,11 +109,20 @@ export function closeAfterEarlyAnswer(request: IncomingMessage, response: Server
   if (!(socket instanceof Socket) || !bodyStillComing(request)) return;
   noteEarlyAnswer(request);
   if (!response.headersSent) response.setHeader('connection', 'close');
-  ending.add(socket);
-  socket.destroySoon = () => closeGently(socket);
+  endsWithAnswer(socket);
   // Should the head have gone out without the header, the connection still ends once the answer is out.
   if (response.writableFinished) closeGently(socket);
   else response.once('finish', () => closeGently(socket));
+}
+
+/**
+ * A connection whose answer says `Connection: close` (this service's early answers, Fastify's 400 for a body
+ * it could not parse, a client that asked to close): nothing read on it from now on is served, and Node's own
+ * close of it, which resets a connection the client is still sending on, is the gentle one.
+ */
+export function endsWithAnswer(socket: Socket): void {
+  ending.add(socket);
+  socket.destroySoon = () => closeGently(socket);
 }
 
 /** Connections whose parser error is being answered: Node raises one for every later chunk of bytes. */

@@ -134,7 +134,7 @@ const orderOn = new WeakMap<Socket, InOrder>();
  * DELETE left the record in place (the DELETE answered 404 before the PUT had committed), eight PUTs of one
  * key stored whichever ran last. RFC 9112 §9.3.2 lets a server work pipelined requests in parallel only when
  * all are safe — reads behind reads still run at once. A request whose turn comes after its connection began
- * to close, or broke, is not served: its answer could not be sent.
+ * to close (any answer saying `Connection: close`), or broke, is not served: its answer could not be sent.
  */
 export function inRequestOrder(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }, serve: () => void): void {
   const socket = request.socket;
@@ -146,7 +146,9 @@ export function inRequestOrder(request: IncomingMessage, response: { once(event:
   const state = order;
   const unsafe = !SAFE.has(request.method ?? 'GET');
   const start = () => {
-    if (socket.destroyed || isEnding(socket)) {
+    // Ended by an answer that said `Connection: close` (a 400 for a body that is not JSON, a client asking to
+    // close), or breaking: a write started now would commit unanswered.
+    if (socket.destroyed || !socket.writable || isEnding(socket)) {
       request.resume();
       return;
     }

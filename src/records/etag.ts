@@ -29,7 +29,8 @@ export function entityTag(def: CollectionDefinition, record: ApiRecord): string 
   return `"${record.version}-${hash}"`;
 }
 
-const STRONG_TAG = /^"(\d{1,10})(?:-[A-Za-z0-9_-]{1,64})?"$/;
+// A version as this service writes it: no leading zero, so `"01"` names no version (tags are compared as text).
+const STRONG_TAG = /^"(0|[1-9]\d{0,9})(?:-[A-Za-z0-9_-]{1,64})?"$/;
 const ANY_TAG = /^(W\/)?"([\x21\x23-\x7e]*)"$/;
 
 function tagsOf(header: string, name: 'if-match' | 'if-none-match'): { weak: boolean; opaque: string }[] {

@@ -69,6 +69,9 @@ describe('conditional writes by key', () => {
       const res = await ctx.app.inject({ method: 'PUT', url, headers: { ...auth, 'if-match': tag }, payload: anOrgUnit({ name: '改' }) });
       expect(res.statusCode, `${tag}: ${res.body}`).toBe(412);
     }
+    // Nor does a tag that names the version in another spelling: tags compare as text.
+    const zero = await ctx.app.inject({ method: 'PUT', url, headers: { ...auth, 'if-match': '"01"' }, payload: anOrgUnit({ name: '改' }) });
+    expect(zero.statusCode, zero.body).toBe(412);
     // Text that is not an entity tag at all is still 400, at the header.
     const bad = await ctx.app.inject({ method: 'PUT', url, headers: { ...auth, 'if-match': '3' }, payload: anOrgUnit() });
     expect(bad.statusCode).toBe(400);
@@ -338,6 +341,20 @@ describe('pipelined requests', () => {
     const gone = `/v1/org-units/external/${region}/ORDER-DEL`;
     const deleted = await pipelined([request('PUT', gone, authorization, named('删除')), request('DELETE', gone, authorization), request('GET', gone, authorization)]);
     expect(deleted.map((a) => a.status)).toEqual([201, 204, 404]);
+  });
+
+  it('behind an answer that closes the connection (a body that is not JSON), nothing is carried out', async () => {
+    const region = '410309';
+    const { authorization } = await bearer({ region });
+    const after = `/v1/org-units/external/${region}/AFTER-CLOSE`;
+    const answers = await pipelined([
+      request('PUT', `/v1/org-units/external/${region}/NOT-JSON`, authorization, '{bad'),
+      request('PUT', after, authorization, JSON.stringify(anOrgUnit())),
+      request('GET', after, authorization),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([400]);
+    // The write behind it was not answered, and so not carried out.
+    expect((await ctx.app.inject({ method: 'GET', url: after, headers: { authorization } })).statusCode).toBe(404);
   });
 
   it('reads pipelined behind reads are still worked out at once', async () => {

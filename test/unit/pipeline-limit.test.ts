@@ -51,7 +51,7 @@ describe('withinPipelineLimit', () => {
 describe('inRequestOrder', () => {
   /** Requests of one connection: which have started, and a way to answer each. */
   function connection() {
-    const socket = { destroyed: false };
+    const socket = { destroyed: false, writable: true };
     const started: string[] = [];
     const send = (name: string, method: string) => {
       const response = new EventEmitter();
@@ -82,6 +82,15 @@ describe('inRequestOrder', () => {
     expect(started).toEqual(['read', 'put', 'after']);
     answerAfter();
     expect(started).toEqual(['read', 'put', 'after', 'delete']);
+  });
+
+  it('starts nothing more on a connection that an answer ended (Connection: close)', () => {
+    const { socket, started, send } = connection();
+    const answer = send('bad body', 'PUT');
+    send('next', 'PUT');
+    socket.writable = false;
+    answer();
+    expect(started).toEqual(['bad body']);
   });
 
   it('starts nothing more on a connection that broke meanwhile', () => {
