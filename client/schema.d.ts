@@ -4237,6 +4237,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -4482,6 +4484,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -4665,6 +4669,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -5080,7 +5086,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -5329,6 +5335,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ASMT-0002 */
@@ -6057,6 +6065,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -6311,6 +6321,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -6494,6 +6506,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -6909,7 +6923,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -7167,6 +7181,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-AST-0002 */
@@ -8272,6 +8288,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -8525,6 +8543,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -8708,6 +8728,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -9123,7 +9145,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -9380,6 +9402,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-CASE-0002 */
@@ -11233,6 +11257,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -11481,6 +11507,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -11664,6 +11692,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -12079,7 +12109,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -12331,6 +12361,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-CRED-0002 */
@@ -13413,6 +13445,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -13658,6 +13692,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -13841,6 +13877,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -14256,7 +14294,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -14505,6 +14543,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ALLOC-0002 */
@@ -14860,6 +14900,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -15106,6 +15148,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -15289,6 +15333,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -15704,7 +15750,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -15954,6 +16000,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-EQ-0002 */
@@ -16687,6 +16735,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -16944,6 +16994,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -17127,6 +17179,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -17543,7 +17597,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -17804,6 +17858,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-OFF-0002 */
@@ -18518,6 +18574,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -18762,6 +18820,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -18945,6 +19005,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -19360,7 +19422,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -19608,6 +19670,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-ORG-0002 */
@@ -20322,6 +20386,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -20568,6 +20634,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -20751,6 +20819,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -21166,7 +21236,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -21416,6 +21486,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-POST-0002 */
@@ -22419,6 +22491,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -22669,6 +22743,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -22852,6 +22928,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Record id (UUID) */
@@ -23267,7 +23345,7 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
-                /** @description "*" to create only: 412 when the record exists (or a tag of its current version) */
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
                 "if-none-match"?: string;
             };
             path: {
@@ -23521,6 +23599,8 @@ export interface operations {
             header?: {
                 /** @description Entity tag of the version being changed, e.g. "3"; 412 when stale */
                 "if-match"?: string;
+                /** @description "*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise */
+                "if-none-match"?: string;
             };
             path: {
                 /** @example ZZ-TRN-0002 */

@@ -87,7 +87,7 @@ export interface UpsertItem {
   externalId: string;
   data: Record<string, unknown>;
   ifMatch: IfMatch;
-  /** If-None-Match (PUT by key): written only when no record matches it — `*`, "create only". */
+  /** If-None-Match: written only when no record matches it — `*`, "create only". */
   ifNoneMatch?: IfMatch;
   /** The operation's index in a batch (identity attempts carry it: see `WriteScope.concealIdentitiesAfter`). */
   position?: number | undefined;
@@ -568,10 +568,18 @@ export function createRecordEngine(deps: EngineDeps) {
     return row;
   }
 
-  function checkIfMatch(ifMatch: IfMatch, row: StoredRow | undefined) {
-    if (ifMatch === undefined) return;
-    if (!row) throw versionConflict(undefined, 'If-Match was given but the record does not exist.');
-    if (!etagMatches(ifMatch, row.version)) throw versionConflict(row.version);
+  /**
+   * If-Match (strong: the record must be at a version it names) and If-None-Match on a write (the record must
+   * not exist, for `*`, or not be at a version it names): 412 otherwise (RFC 9110 §13.1.1–2).
+   */
+  function checkIfMatch(ifMatch: IfMatch, row: StoredRow | undefined, ifNoneMatch?: IfMatch) {
+    if (ifMatch !== undefined) {
+      if (!row) throw versionConflict(undefined, 'If-Match was given but the record does not exist.');
+      if (!etagMatches(ifMatch, row.version)) throw versionConflict(row.version);
+    }
+    if (row && ifNoneMatch !== undefined && etagMatches(ifNoneMatch, row.version)) {
+      throw versionConflict(row.version, 'If-None-Match: the record exists (at this version) and was not written.');
+    }
   }
 
   function parseBody(schema: z.ZodObject, body: unknown, prefix = ''): Record<string, unknown> {
@@ -584,10 +592,10 @@ export function createRecordEngine(deps: EngineDeps) {
     return write(scope, def, body, undefined);
   }
 
-  async function replace(scope: WriteScope, def: CollectionDefinition, target: Target, body: Record<string, unknown>, ifMatch: IfMatch) {
+  async function replace(scope: WriteScope, def: CollectionDefinition, target: Target, body: Record<string, unknown>, ifMatch: IfMatch, ifNoneMatch?: IfMatch) {
     const existing = await lockTarget(scope, def, target);
     if (!existing) throw notFound();
-    checkIfMatch(ifMatch, existing);
+    checkIfMatch(ifMatch, existing, ifNoneMatch);
     return write(scope, def, body, existing);
   }
 
@@ -598,10 +606,11 @@ export function createRecordEngine(deps: EngineDeps) {
     mergePatch: Record<string, unknown>,
     bodySchema: z.ZodObject,
     ifMatch: IfMatch,
+    ifNoneMatch?: IfMatch,
   ) {
     const existing = await lockTarget(scope, def, target);
     if (!existing) throw notFound();
-    checkIfMatch(ifMatch, existing);
+    checkIfMatch(ifMatch, existing, ifNoneMatch);
     if (!scope.call.principal.scopes.has('pii:read')) assertTiedTogether(def, mergePatch);
     const base = writableView(def, existing, cipher);
     // A reference given by the caller's key replaces the stored id (and the other way round).
@@ -647,10 +656,7 @@ export function createRecordEngine(deps: EngineDeps) {
     const data = upsertData(item);
     assertCovered(scope, item.regionCode);
     const existing = await lockTarget(scope, def, item);
-    checkIfMatch(item.ifMatch, existing);
-    if (existing && item.ifNoneMatch !== undefined && etagMatches(item.ifNoneMatch, existing.version)) {
-      throw versionConflict(existing.version, 'If-None-Match: the record exists (at this version) and was not written.');
-    }
+    checkIfMatch(item.ifMatch, existing, item.ifNoneMatch);
     return write(scope, def, data, existing, item.position);
   }
 
@@ -702,10 +708,10 @@ export function createRecordEngine(deps: EngineDeps) {
     return results.map((r) => r ?? new AppError(500, 'internal_error', 'Internal server error'));
   }
 
-  async function remove(scope: WriteScope, def: CollectionDefinition, target: Target, ifMatch: IfMatch): Promise<StoredRow> {
+  async function remove(scope: WriteScope, def: CollectionDefinition, target: Target, ifMatch: IfMatch, ifNoneMatch?: IfMatch): Promise<StoredRow> {
     const existing = await lockTarget(scope, def, target, 'update');
     if (!existing) throw notFound();
-    checkIfMatch(ifMatch, existing);
+    checkIfMatch(ifMatch, existing, ifNoneMatch);
     await references.assertNotReferenced(scope, def, existing);
     await def.beforeDelete?.([existing], runContext(scope));
     await releaseClaims(scope, def, [existing.id]);

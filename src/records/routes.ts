@@ -32,8 +32,8 @@ const ExternalParams = z.object({
 const IfMatchHeaders = z.object({
   'if-match': z.string().optional().describe('Entity tag of the version being changed, e.g. "3"; 412 when stale'),
 });
-const UpsertHeaders = IfMatchHeaders.extend({
-  'if-none-match': z.string().optional().describe('"*" to create only: 412 when the record exists (or a tag of its current version)'),
+const WriteHeaders = IfMatchHeaders.extend({
+  'if-none-match': z.string().optional().describe('"*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise'),
 });
 const IfNoneMatchHeaders = z.object({
   'if-none-match': z.string().optional().describe('Entity tag the client holds; 304 when unchanged'),
@@ -171,15 +171,16 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         summary: `Replace one ${def.tag} record`,
         tags,
         params: IdParams,
-        headers: IfMatchHeaders,
+        headers: WriteHeaders,
         body: schemas.body,
         response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected, ...throttled },
       },
     },
     async (request, reply) => {
       const ifMatch = parseIfMatch(request.headers['if-match']);
+      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
-        engine.replace(scope, def, { id: request.params.id }, request.body, ifMatch),
+        engine.replace(scope, def, { id: request.params.id }, request.body, ifMatch, ifNoneMatch),
       );
       return sendOutcome(request, reply, outcome);
     },
@@ -194,15 +195,16 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         summary: `Change some fields of one ${def.tag} record (JSON Merge Patch)`,
         tags,
         params: IdParams,
-        headers: IfMatchHeaders,
+        headers: WriteHeaders,
         body: MergePatch,
         response: { 200: schemas.record, ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale, 422: rejected, ...throttled },
       },
     },
     async (request, reply) => {
       const ifMatch = parseIfMatch(request.headers['if-match']);
+      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
       const outcome = await runWrite(database, request.call, (scope) =>
-        engine.patch(scope, def, { id: request.params.id }, request.body, schemas.body, ifMatch),
+        engine.patch(scope, def, { id: request.params.id }, request.body, schemas.body, ifMatch, ifNoneMatch),
       );
       return sendOutcome(request, reply, outcome);
     },
@@ -217,13 +219,14 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         summary: `Delete one ${def.tag} record (a tombstone stays in the change feed)`,
         tags,
         params: IdParams,
-        headers: IfMatchHeaders,
+        headers: WriteHeaders,
         response: { 204: z.undefined().describe('Deleted'), ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale },
       },
     },
     async (request, reply) => {
       const ifMatch = parseIfMatch(request.headers['if-match']);
-      await runWrite(database, request.call, (scope) => engine.remove(scope, def, { id: request.params.id }, ifMatch));
+      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      await runWrite(database, request.call, (scope) => engine.remove(scope, def, { id: request.params.id }, ifMatch, ifNoneMatch));
       return reply.code(204).send();
     },
   );
@@ -241,7 +244,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
           '201 when created, 200 when updated; an unchanged body answers 200 with the same version and writes nothing.',
         tags,
         params: ExternalParams,
-        headers: UpsertHeaders,
+        headers: WriteHeaders,
         body: schemas.upsertBody,
         response: {
           200: schemas.record,
@@ -290,13 +293,14 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
         summary: `Delete one ${def.tag} record by the caller's own key`,
         tags,
         params: ExternalParams,
-        headers: IfMatchHeaders,
+        headers: WriteHeaders,
         response: { 204: z.undefined().describe('Deleted'), ...commonProblems, 404: recordNotFound, 409: conflict, 412: stale },
       },
     },
     async (request, reply) => {
       const ifMatch = parseIfMatch(request.headers['if-match']);
-      await runWrite(database, request.call, (scope) => engine.remove(scope, def, request.params, ifMatch));
+      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      await runWrite(database, request.call, (scope) => engine.remove(scope, def, request.params, ifMatch, ifNoneMatch));
       return reply.code(204).send();
     },
   );

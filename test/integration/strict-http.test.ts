@@ -60,6 +60,26 @@ describe('conditional writes by key', () => {
     expect(written.json()).toMatchObject({ name: '第三次', version: 2 });
   });
 
+  it('If-None-Match on a write by id or key is evaluated too: *, or a tag of the current version, is 412 and changes nothing', async () => {
+    const region = '410310';
+    const auth = await bearer({ region });
+    const unit = await put(ctx.app, 'org-units', region, 'INM-BY-ID', anOrgUnit({ name: '原名' }));
+    const byId = `/v1/org-units/${unit.id}`;
+    for (const ifNoneMatch of ['*', `"${unit.version}"`]) {
+      const headers = { ...auth, 'if-none-match': ifNoneMatch };
+      const replaced = { ...anOrgUnit({ name: '改名' }), regionCode: region, externalId: 'INM-BY-ID' };
+      const put412 = await ctx.app.inject({ method: 'PUT', url: byId, headers, payload: replaced });
+      expect(put412.statusCode, put412.body).toBe(412);
+      expect((await ctx.app.inject({ method: 'PATCH', url: byId, headers, payload: { name: '改名' } })).statusCode).toBe(412);
+      expect((await ctx.app.inject({ method: 'DELETE', url: byId, headers })).statusCode).toBe(412);
+      expect((await ctx.app.inject({ method: 'DELETE', url: `/v1/org-units/external/${region}/INM-BY-ID`, headers })).statusCode).toBe(412);
+    }
+    expect((await ctx.app.inject({ method: 'GET', url: byId, headers: auth })).json()).toMatchObject({ name: '原名', version: unit.version });
+    // A tag of another version does not stop the write.
+    const other = await ctx.app.inject({ method: 'PATCH', url: byId, headers: { ...auth, 'if-none-match': '"99"' }, payload: { name: '改名' } });
+    expect(other.statusCode, other.body).toBe(200);
+  });
+
   it('an entity tag this service never issued is a precondition that fails (412), not a bad request', async () => {
     const region = '410310';
     const auth = await bearer({ region });
