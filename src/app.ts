@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Socket } from 'node:net';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { collectionRegistry, collections as allCollections } from './collections/index.js';
@@ -8,7 +7,7 @@ import type { Database } from './db/client.js';
 import { AppError, validationFailed } from './errors.js';
 import { RequestLogLines } from './logger.js';
 import { AdmissionGate, admissionLimits, admissionPlugin, earlyRefusal, refuseEarlyOn } from './http/admission.js';
-import { closeAfterEarlyAnswer, endsWithAnswer, isEnding, problemClientErrorHandler, whenPacketRead } from './http/client-error.js';
+import { closeAfterEarlyAnswer, isEnding, problemClientErrorHandler, whenPacketRead } from './http/client-error.js';
 import { hostileInputPlugin } from './http/hostile-input.js';
 import type { HttpServerOptions } from './http/limits.js';
 import { authPlugin } from './plugins/auth.js';
@@ -116,12 +115,10 @@ export async function buildApp(options: BuildAppOptions) {
     done();
   });
   app.addHook('onSend', (request, reply, _payload, done) => {
-    // Answered before its body arrived (a 401, 413, 415 …): the connection ends with this answer, which says so,
-    // and should that body time out, the request has had its answer and gets no second one (client-error.ts).
+    // Answered before its body arrived (a 401, 413, 415 …), or saying `Connection: close` for another reason: the
+    // connection ends with this answer, and should that body time out, the request gets no second one (client-error.ts).
     whenPacketRead(request.raw, () => {
       closeAfterEarlyAnswer(request.raw, reply.raw);
-      const socket = request.raw.socket;
-      if (socket instanceof Socket && String(reply.getHeader('connection')).toLowerCase() === 'close') endsWithAnswer(socket);
       done();
     });
   });

@@ -89,38 +89,30 @@ export function whenPacketRead(request: IncomingMessage, then: () => void): void
 }
 
 /**
- * A request answered before its body arrived (a 401, 413, 415, 503 … while the body is still coming) ends its
- * connection with that answer, and says so (`Connection: close`): reading on for a body no one will use held the
- * connection — one of HTTP_MAX_CONNECTIONS — until the request time limit, so a client without a token,
- * dripping bodies, could hold them all and /healthz's with them. Unannounced, the close came as a reset to a
- * client that sent its next request on the connection it had been told to keep (a keep-alive agent whose
- * token expired mid-sync got ECONNRESET on the request after the 401). Called before the answer's head is
- * written.
+ * Ends a connection with its answer when the answer says so (`Connection: close`), and makes an answer given
+ * before its request's body arrived (a 401, 413, 415, 503 … while the body is still coming) say so. Called
+ * once the packet has been read (`whenPacketRead`: a body sent with its headers keeps its connection) and
+ * before the answer's head is written.
  *
- * Nothing read on the connection from now on is served (`isEnding`): its answer could not be sent, and a write
- * that commits unanswered is a write its client cannot know of. Node ends a connection answered with
- * `Connection: close` through `destroySoon` once the answer is out, which resets it if the client is still
- * sending; it is ended by `closeGently` instead, which reads and drops what still comes for LINGER_MS. Called
- * once the packet has been read (`whenPacketRead`): a body sent with its headers keeps its connection.
+ * Reading on for a body no one will use held the connection — one of HTTP_MAX_CONNECTIONS — until the request
+ * time limit, so a client without a token, dripping bodies, could hold them all and /healthz's with them.
+ * Unannounced, the close came as a reset to a client that sent its next request on the connection it had been
+ * told to keep (a keep-alive agent whose token expired mid-sync got ECONNRESET on the request after the 401).
+ *
+ * Whatever made the answer say it (this, or Fastify's 400 for a body it could not parse), nothing read on the connection from now on is served (`isEnding`): its answer could not be sent, and
+ * a write that commits unanswered is a write its client cannot know of. Node ends such a connection through
+ * `destroySoon` once the answer is out, which resets it if the client is still sending; it is ended by
+ * `closeGently` instead, which reads and drops what still comes for LINGER_MS.
  */
 export function closeAfterEarlyAnswer(request: IncomingMessage, response: ServerResponse): void {
   // An injected request (light-my-request) has no connection to end.
   const socket = request.socket;
-  if (!(socket instanceof Socket) || !bodyStillComing(request)) return;
-  noteEarlyAnswer(request);
-  if (!response.headersSent) response.setHeader('connection', 'close');
-  endsWithAnswer(socket);
-  // Should the head have gone out without the header, the connection still ends once the answer is out.
-  if (response.writableFinished) closeGently(socket);
-  else response.once('finish', () => closeGently(socket));
-}
-
-/**
- * A connection whose answer says `Connection: close` (this service's early answers, Fastify's 400 for a body
- * it could not parse, a client that asked to close): nothing read on it from now on is served, and Node's own
- * close of it, which resets a connection the client is still sending on, is the gentle one.
- */
-export function endsWithAnswer(socket: Socket): void {
+  if (!(socket instanceof Socket)) return;
+  if (bodyStillComing(request)) {
+    noteEarlyAnswer(request);
+    response.setHeader('connection', 'close');
+  }
+  if (String(response.getHeader('connection')).toLowerCase() !== 'close') return;
   ending.add(socket);
   socket.destroySoon = () => closeGently(socket);
 }
@@ -130,6 +122,9 @@ const handled = new WeakSet<Socket>();
 
 /** How long a closing connection still reads (and drops) what the client sends, so its answers are not reset. */
 const LINGER_MS = 2000;
+
+/** Connections `closeGently` has ended: one timer each, however many times it is asked. */
+const lingering = new WeakSet<Socket>();
 
 /**
  * Closes after the answers queued on the connection: FIN once they are out, while what the client still sends
@@ -145,9 +140,6 @@ export function closeGently(socket: Socket): void {
   socket.end();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
-
-/** Connections `closeGently` has ended: one timer each, however many times it is asked. */
-const lingering = new WeakSet<Socket>();
 
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a request line too long,

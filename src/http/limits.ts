@@ -77,7 +77,8 @@ interface Unanswered {
 }
 
 const unansweredOn = new WeakMap<Socket, Unanswered>();
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods RFC 9110 calls safe: reads, which may run side by side and are cut off rather than drained. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** Counts `request` on its connection until it is answered; false past the limit (then the request is not served). */
 export function withinPipelineLimit(request: IncomingMessage, response: { once(event: 'close', listener: () => void): unknown }): boolean {
@@ -100,7 +101,7 @@ export function withinPipelineLimit(request: IncomingMessage, response: { once(e
     else socket.pause();
     return false;
   }
-  const write = !READS.has(request.method ?? 'GET');
+  const write = !SAFE.has(request.method ?? 'GET');
   unanswered.requests++;
   if (write) unanswered.writes++;
   const state = unanswered;
@@ -112,8 +113,6 @@ export function withinPipelineLimit(request: IncomingMessage, response: { once(e
   return true;
 }
 
-/** Methods RFC 9110 calls safe: pipelined behind one another, they may run at once. */
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 interface InOrder {
   /** Requests of the connection being worked out (started and not yet answered). */

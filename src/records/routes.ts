@@ -35,6 +35,11 @@ const IfMatchHeaders = z.object({
 const WriteHeaders = IfMatchHeaders.extend({
   'if-none-match': z.string().optional().describe('"*": only when no record exists (create only); a tag: only when the record is not at that version; 412 otherwise'),
 });
+/** A write's If-Match and If-None-Match (etag.ts): 412 unless the record meets them, 400 when they are not entity tags. */
+const preconditionsOf = (request: FastifyRequest) => ({
+  ifMatch: parseIfMatch(request.headers['if-match']),
+  ifNoneMatch: parseWriteIfNoneMatch(request.headers['if-none-match']),
+});
 const IfNoneMatchHeaders = z.object({
   'if-none-match': z.string().optional().describe('Entity tag the client holds; 304 when unchanged'),
 });
@@ -177,8 +182,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseIfMatch(request.headers['if-match']);
-      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      const { ifMatch, ifNoneMatch } = preconditionsOf(request);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.replace(scope, def, { id: request.params.id }, request.body, ifMatch, ifNoneMatch),
       );
@@ -201,8 +205,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseIfMatch(request.headers['if-match']);
-      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      const { ifMatch, ifNoneMatch } = preconditionsOf(request);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.patch(scope, def, { id: request.params.id }, request.body, schemas.body, ifMatch, ifNoneMatch),
       );
@@ -224,8 +227,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseIfMatch(request.headers['if-match']);
-      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      const { ifMatch, ifNoneMatch } = preconditionsOf(request);
       await runWrite(database, request.call, (scope) => engine.remove(scope, def, { id: request.params.id }, ifMatch, ifNoneMatch));
       return reply.code(204).send();
     },
@@ -259,8 +261,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
     },
     async (request, reply) => {
       const { regionCode, externalId } = request.params;
-      const ifMatch = parseIfMatch(request.headers['if-match']);
-      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      const { ifMatch, ifNoneMatch } = preconditionsOf(request);
       const outcome = await runWrite(database, request.call, (scope) =>
         engine.upsert(scope, def, { regionCode, externalId, data: request.body, ifMatch, ifNoneMatch }),
       );
@@ -298,8 +299,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<CollectionRoutesOptions> = 
       },
     },
     async (request, reply) => {
-      const ifMatch = parseIfMatch(request.headers['if-match']);
-      const ifNoneMatch = parseWriteIfNoneMatch(request.headers['if-none-match']);
+      const { ifMatch, ifNoneMatch } = preconditionsOf(request);
       await runWrite(database, request.call, (scope) => engine.remove(scope, def, request.params, ifMatch, ifNoneMatch));
       return reply.code(204).send();
     },

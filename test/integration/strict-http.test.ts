@@ -310,9 +310,13 @@ describe('log redaction of personal query parameters', () => {
   });
 });
 
-describe('pipelined requests', () => {
-  let app: App;
-  let port: number;
+/**
+ * A second app on this file's database, listening, for what happens before Fastify's inject (the HTTP parser,
+ * pipelining): its port, once the describe's `beforeAll` has run.
+ */
+function useListeningApp(): { port: () => number } {
+  let app: App | undefined;
+  let port = 0;
   beforeAll(async () => {
     app = await buildApp({ config: testConfig, database: ctx.database });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -321,9 +325,14 @@ describe('pipelined requests', () => {
   afterAll(async () => {
     await app?.close();
   });
+  return { port: () => port };
+}
+
+describe('pipelined requests', () => {
+  const listening = useListeningApp();
 
   /** Sends `requests` in one packet, the last asking to close; the answers' statuses and bodies, in order. */
-  function pipelined(requests: string[]): Promise<{ status: number; body: string }[]> {
+  function pipelined(requests: string[], port = listening.port()): Promise<{ status: number; body: string }[]> {
     return new Promise((resolve, reject) => {
       let text = '';
       const socket = connect({ host: '127.0.0.1', port }, () => {
@@ -391,35 +400,23 @@ describe('pipelined requests', () => {
       return { ok: true };
     });
     await slow.listen({ port: 0, host: '127.0.0.1' });
-    const previous = port;
-    port = (slow.server.address() as AddressInfo).port;
     try {
-      const answers = await pipelined([1, 2, 3].map(() => request('GET', '/v1/slow', authorization)));
+      const port = (slow.server.address() as AddressInfo).port;
+      const answers = await pipelined([1, 2, 3].map(() => request('GET', '/v1/slow', authorization)), port);
       expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
       expect(most).toBe(3);
     } finally {
-      port = previous;
       await slow.close();
     }
   });
 });
 
 describe('errors from the HTTP parser', () => {
-  let app: App;
-  let port: number;
-  beforeAll(async () => {
-    // A second app on this file's database, listening: the parser errors happen before Fastify's inject.
-    app = await buildApp({ config: testConfig, database: ctx.database });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const listening = useListeningApp();
 
   function raw(path: string, headers: Record<string, string>) {
     return new Promise<{ status: number; type: string | undefined; requestId: unknown; body: string }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const req = httpRequest({ host: '127.0.0.1', port: listening.port(), path, headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
@@ -445,7 +442,7 @@ describe('errors from the HTTP parser', () => {
     const body = JSON.stringify(anOrgUnit({ name: '管道化写入' }));
     const received = await new Promise<string>((resolve, reject) => {
       let text = '';
-      const socket = connect({ host: '127.0.0.1', port }, () => {
+      const socket = connect({ host: '127.0.0.1', port: listening.port() }, () => {
         // One write: a read, a write that commits, another read, then bytes that are not HTTP.
         socket.write(
           'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' +
@@ -470,7 +467,7 @@ describe('errors from the HTTP parser', () => {
   it('a large answer still being sent when garbage keeps arriving is delivered whole, then the 400', async () => {
     const received = await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const socket = connect({ host: '127.0.0.1', port }, () => {
+      const socket = connect({ host: '127.0.0.1', port: listening.port() }, () => {
         socket.pause(); // the client reads late: the answer queues up in the server's socket
         socket.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n\u0001bad\r\n');
         setTimeout(() => socket.write('\u0001bad again\r\n\r\n'), 200);

@@ -84,21 +84,15 @@ describe('inRequestOrder', () => {
     expect(started).toEqual(['read', 'put', 'after', 'delete']);
   });
 
-  it('starts nothing more on a connection that an answer ended (Connection: close)', () => {
+  it.each([
+    ['an answer ended (Connection: close)', (socket: { writable: boolean }) => (socket.writable = false)],
+    ['broke meanwhile', (socket: { destroyed: boolean }) => (socket.destroyed = true)],
+  ] as const)('starts nothing more on a connection that %s', (_, end) => {
     const { socket, started, send } = connection();
-    const answer = send('bad body', 'PUT');
-    send('next', 'PUT');
-    socket.writable = false;
-    answer();
-    expect(started).toEqual(['bad body']);
-  });
-
-  it('starts nothing more on a connection that broke meanwhile', () => {
-    const { socket, started, send } = connection();
-    const answer = send('put', 'POST');
+    const answer = send('write', 'PUT');
     send('next', 'GET');
-    socket.destroyed = true;
+    end(socket);
     answer();
-    expect(started).toEqual(['put']);
+    expect(started).toEqual(['write']);
   });
 });
