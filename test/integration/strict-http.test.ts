@@ -60,6 +60,20 @@ describe('conditional writes by key', () => {
     expect(written.json()).toMatchObject({ name: '第三次', version: 2 });
   });
 
+  it('If-None-Match: * raced by two writers of one new key: one creates it, the other is 412', async () => {
+    const region = '410310';
+    const headers = { ...(await bearer({ region })), 'if-none-match': '*' };
+    for (let round = 0; round < 5; round++) {
+      const url = `/v1/org-units/external/${region}/RACE-${round}`;
+      const answers = await Promise.all(
+        ['甲', '乙'].map((name) => ctx.app.inject({ method: 'PUT', url, headers, payload: anOrgUnit({ name }) })),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 412]);
+      const stored = await ctx.app.inject({ method: 'GET', url, headers: { authorization: headers.authorization } });
+      expect(stored.json()).toMatchObject({ version: 1, name: answers.find((a) => a.statusCode === 201)!.json().name });
+    }
+  });
+
   it('If-None-Match on a write by id or key is evaluated too: *, or a tag of the current version, is 412 and changes nothing', async () => {
     const region = '410310';
     const auth = await bearer({ region });
